@@ -1,0 +1,77 @@
+"""The command line: a thin face over the stages.
+
+Subcommands are registered by module path and imported only when invoked, so
+`openaudit --help` stays fast (no huggingface_hub, jinja2 or yaml at start-up).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from openaudit import __version__
+
+#: name -> "module:attribute". A new command is one new module and one line here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("openaudit.cli.audit:audit", "Audit models: licence, commercial use, weights, data, code, docs."),
+    "cache": ("openaudit.cli.cache:cache", "List or clear the evidence store."),
+    "licenses": ("openaudit.cli.licenses:licenses", "Browse the licence knowledge base and identify licence texts."),
+    "rules": ("openaudit.cli.rules:rules", "List and show the rule packs."),
+    "mof": ("openaudit.cli.mof:mof", "Model Openness Framework: classify and export MOT model files."),
+    "osai": ("openaudit.cli.osai:osai", "European Open Source AI Index: export entries."),
+}
+
+EXIT_CODES_HELP = """Exit codes:
+
+\b
+  0  every model was audited
+  1  a policy failed (reserved for the pre-merge check)
+  2  usage or input error (bad option, unreadable file, malformed model file)
+  3  at least one model could not be audited; its entry says why
+"""
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n in COMMANDS if _available(n))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not _available(cmd_name):
+            return None
+        target = COMMANDS[cmd_name][0]
+        module_name, attr = target.split(":")
+        module = importlib.import_module(module_name)
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(name: str) -> bool:
+    module_name = COMMANDS[name][0].split(":")[0]
+    return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="openaudit")
+def cli() -> None:
+    """Audit AI models on the Hugging Face Hub for licence terms and openness.
+
+    Every verdict cites where it was read; what cannot be decided is "unknown".
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="openaudit")
+    except KeyboardInterrupt:
+        click.echo("openaudit: interrupted", err=True)
+        sys.exit(130)

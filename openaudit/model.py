@@ -1,0 +1,283 @@
+"""Core types passed between the pipeline stages.
+
+Every stage imports this module and this module imports no stage, so the
+types here are the only contract between sources, hub, facts, rules and
+report. They are frozen: a verdict must be reproducible from the snapshot it
+was computed from, and nothing downstream may quietly edit what upstream read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RepoKind = Literal["model", "dataset"]
+
+#: Dimensions of the `openaudit/audit/v1` schema, in report order.
+DIMENSIONS: tuple[str, ...] = (
+    "licence",
+    "commercial_use",
+    "weights",
+    "training_data",
+    "code",
+    "documentation",
+)
+
+#: Allowed statuses per dimension (DESIGN.md, "Vocabulary of the verdicts").
+STATUSES: Mapping[str, tuple[str, ...]] = {
+    "licence": ("open", "restricted", "closed", "unknown"),
+    "commercial_use": ("allowed", "conditional", "prohibited", "unknown"),
+    "weights": ("open", "gated", "absent", "unknown"),
+    "training_data": ("open", "partial", "closed", "unknown"),
+    "code": ("open", "partial", "closed", "unknown"),
+    "documentation": ("open", "partial", "closed", "unknown"),
+}
+
+OSAID_VERDICTS: tuple[str, ...] = ("conformant", "not-conformant", "insufficient-information")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A reference to audit, with where it came from so a batch can name it back."""
+
+    repo_id: str
+    revision: str | None = None
+    kind: RepoKind = "model"
+    #: Folder on disk for local sources (a model folder or a cache snapshot).
+    local_path: str | None = None
+    #: Where the reference was found: "cli", "FILE:LINE", "hf-cache", "base-model of X".
+    origin: str = "cli"
+
+    @property
+    def key(self) -> str:
+        """Stable identity used for caching and de-duplication."""
+        rev = self.revision or "main"
+        return f"{self.kind}:{self.repo_id}@{rev}"
+
+    def __str__(self) -> str:
+        return self.repo_id if self.revision is None else f"{self.repo_id}@{self.revision}"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a claim was read, so a reviewer can check it."""
+
+    #: "metadata" (card front matter), "api" (Hub JSON field), "tag", "file",
+    #: "url" (text fetched behind a link), "knowledge-base", "rule".
+    source: str
+    #: Field path ("cardData.license"), "FILE:LINE" or "FILE:LINE-LINE", tag text, KB entry.
+    locator: str
+    excerpt: str = ""
+    #: Link pinned to the audited commit where one exists.
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    """A file of a repository as far as it was read."""
+
+    path: str
+    size: int | None = None
+    #: Decoded text when the file was read; None when it was only listed.
+    text: str | None = None
+    sha256: str | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be read, and why; never silently dropped."""
+
+    #: The repo ("owner/name"), file path, or URL concerned.
+    subject: str
+    #: A short code: "not-found", "gated-no-token", "gated-not-accepted",
+    #: "access-denied", "disabled", "revision-not-found", "rate-limited",
+    #: "server-error", "network", "timeout", "malformed", "too-large",
+    #: "offline-missing", "error".
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One repository at one commit: the Hub's JSON plus the few files that matter."""
+
+    ref: ModelRef
+    #: Commit sha the revision resolved to (None only for local folders with no known commit).
+    commit: str | None
+    #: The Hub's JSON for the repo (GET /api/models/{id}), or its equivalent built from disk.
+    info: Mapping[str, Any] = field(hash=False)
+    files: tuple[RepoFile, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    #: "hub", "store", "local" or "hf-cache".
+    origin: str = "hub"
+    #: Base URL used to build pinned links ("https://huggingface.co").
+    endpoint: str = "https://huggingface.co"
+
+    def file(self, path: str) -> RepoFile | None:
+        for f in self.files:
+            if f.path == path:
+                return f
+        return None
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        """Every file the repo is known to have, read or not."""
+        names = [s.get("rfilename", "") for s in self.info.get("siblings") or () if isinstance(s, dict)]
+        seen = set(names)
+        names.extend(f.path for f in self.files if f.path not in seen)
+        return tuple(n for n in names if n)
+
+    def url(self, path: str = "", line: int | None = None) -> str | None:
+        """A link pinned to the audited commit; None for local folders."""
+        if self.origin in ("local",) or not self.endpoint:
+            return None
+        rev = self.commit or self.ref.revision or "main"
+        prefix = "datasets/" if self.ref.kind == "dataset" else ""
+        base = f"{self.endpoint.rstrip('/')}/{prefix}{self.ref.repo_id}"
+        if not path:
+            return f"{base}/tree/{rev}"
+        anchor = f"#L{line}" if line else ""
+        return f"{base}/blob/{rev}/{path}{anchor}"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Everything fetched for one audited model: itself, its bases and its datasets."""
+
+    ref: ModelRef
+    #: None when the repo itself could not be read (see problems).
+    root: Snapshot | None
+    #: Related repos keyed by ModelRef.key-less id: "model:owner/name" or "dataset:owner/name".
+    related: Mapping[str, Snapshot] = field(default_factory=dict, hash=False)
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A named value extracted from snapshots, with the evidence it was read from.
+
+    `value` is JSON-compatible (None, bool, int, float, str, list, dict) so rule
+    conditions can address it directly.
+    """
+
+    name: str
+    value: Any
+    evidence: tuple[Evidence, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """All facts about one audited model."""
+
+    subject: str
+    revision: str | None
+    items: Mapping[str, Fact] = field(hash=False)
+
+    def get(self, name: str) -> Fact | None:
+        return self.items.get(name)
+
+    def value(self, name: str, default: Any = None) -> Any:
+        fact = self.items.get(name)
+        return default if fact is None or fact.value is None else fact.value
+
+
+@dataclass(frozen=True)
+class LicenseRule:
+    """One condition or restriction of a licence, with its parameter if any."""
+
+    name: str
+    #: e.g. the monthly-active-user threshold for "user-threshold".
+    value: int | str | None = None
+
+
+@dataclass(frozen=True)
+class LicenseEntry:
+    """One licence of the knowledge base (`licenses/*.yml`)."""
+
+    id: str
+    name: str
+    spdx: str
+    kind: str
+    commercial_use: str
+    osi_approved: bool
+    osaid_compatible: bool | None
+    aliases: tuple[str, ...] = ()
+    url: str | None = None
+    conditions: tuple[LicenseRule, ...] = ()
+    restrictions: tuple[LicenseRule, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    notes: str = ""
+    #: The YAML file it was loaded from, for citations.
+    source_file: str = ""
+
+    @property
+    def restriction_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.restrictions)
+
+    @property
+    def condition_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one rule on one model, citing what it was decided from."""
+
+    rule: str
+    dimension: str
+    #: "pass", "fail", "unknown" or "info".
+    outcome: str
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    remediation: str = ""
+    severity: str = "info"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    status: str
+    summary: str
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The audit result of one model, in the vocabulary of `openaudit/audit/v1`."""
+
+    id: str
+    revision: str | None
+    source: str
+    licence_ids: tuple[str, ...]
+    dimensions: tuple[Dimension, ...]
+    osaid: str = "insufficient-information"
+    mof_class: int | None = None
+    errors: tuple[Problem, ...] = ()
+    #: Findings that belong to no single dimension (hygiene, security, lineage notes).
+    findings: tuple[Finding, ...] = ()
+    facts: Facts | None = field(default=None, hash=False, compare=False)
+
+    def dimension(self, name: str) -> Dimension:
+        for d in self.dimensions:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    @property
+    def audited(self) -> bool:
+        """False when the repo itself could not be read at all."""
+        return self.revision is not None or self.source == "local"
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A whole run: what a report renders."""
+
+    models: tuple[Verdict, ...]
+    generated_at: str
+    tool_version: str
+    #: Rule packs that judged this run, for reproducibility.
+    rule_packs: tuple[str, ...] = ()
