@@ -281,3 +281,71 @@ class Scorecard:
     tool_version: str
     #: Rule packs that judged this run, for reproducibility.
     rule_packs: tuple[str, ...] = ()
+
+
+#: Content types of Model Openness Framework components.
+MofContentType = Literal["code", "data", "document"]
+
+
+@dataclass(frozen=True)
+class MofComponent:
+    """A component a release includes; listing it at all is the claim that it is released."""
+
+    name: str
+    #: The component's own licence id. None inherits the release's global licence;
+    #: "unlicensed" means released with no licence (and stops the inheritance).
+    license: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class MofRelease:
+    """What the MOF classification is computed from, whether read from a MOT file or the Hub."""
+
+    name: str
+    #: Global licence ids keyed "distribution", "code", "data" or "document".
+    licenses: Mapping[str, str] = field(default_factory=dict, hash=False)
+    components: tuple[MofComponent, ...] = ()
+
+
+@dataclass(frozen=True)
+class MofComponentResult:
+    """How one of the 17 components counted, so a reviewer can see why a class was missed."""
+
+    name: str
+    content_type: str
+    mof_class: int
+    required: bool
+    #: "open", "not-open", "unlicensed" or "missing".
+    status: str
+    #: The licence that applied after resolution; None when the component is missing.
+    license: str | None = None
+    #: "component", "global:code" (or data, document), "global:distribution", or None.
+    license_from: str | None = None
+    type_appropriate: bool = False
+
+
+@dataclass(frozen=True)
+class MofWarning:
+    """A component that counts less than it seems to: wrong licence type, or not open."""
+
+    #: "not-type-appropriate", "not-open", "unlicensed" or "unknown-component".
+    kind: str
+    component: str
+    message: str
+    content_type: str = ""
+    license: str = ""
+
+
+@dataclass(frozen=True)
+class MofClassification:
+    """The Model Openness Tool's verdict on a release: class 0 (unclassified) to 3, and why."""
+
+    mof_class: int
+    label: str
+    #: Percent of each class's required components met, keyed 1, 2, 3, as the tool computes it.
+    progress: Mapping[int, float] = field(hash=False)
+    components: tuple[MofComponentResult, ...] = ()
+    warnings: tuple[MofWarning, ...] = ()
+    #: True when the research paper stood in for a technical report not openly released.
+    report_replaced_by_paper: bool = False
