@@ -1,1 +1,9 @@
-"""Stage package."""
+"""sources: where model references come from, each with where it was found.
+
+A new source (a lockfile, a codebase scan) is one new module here exposing a
+function that returns `(refs, problems)`.
+"""
+
+from openaudit.sources.ids import SourceError, parse_ref, refs_from_file
+
+__all__ = ["SourceError", "parse_ref", "refs_from_file"]

@@ -1,0 +1,277 @@
+"""Read one repository at one revision from the Hub through `huggingface_hub`.
+
+The client is the real `huggingface_hub` one, pointed at `endpoint` per call
+(never through the import-time `HF_ENDPOINT` constant alone), so the same code
+runs against the Hub, a mirror, or the loopback fake Hub of the tests. Every
+failure becomes a `Problem` with a short reason code: a batch audit must name
+what it could not read, never stop on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
+
+# A compliance tool should not report usage to anyone; must be set before import.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+#: Files bigger than this are listed, not read: licence texts and cards are small.
+MAX_FILE_BYTES = 512 * 1024
+
+_LICENCE_FILE = re.compile(
+    r"^(licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]?use[_-]?policy|responsible[_-]?use)"
+    r"([._-].*)?$",
+    re.IGNORECASE,
+)
+#: Small files the facts stage reads besides licence files.
+_ALWAYS = ("README.md", "adapter_config.json", "config.json")
+
+
+class HubError(Exception):
+    """A repository could not be read; carries the Problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(f"{problem.subject}: {problem.reason}: {problem.detail}")
+        self.problem = problem
+
+
+def endpoint_from_env() -> str:
+    return os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_ENDPOINT
+
+
+def wanted_files(names: Iterable[str], card: Mapping[str, Any] | None) -> list[str]:
+    """Pick the files worth reading: the card, configs, licence-like files, `license_link` target."""
+    names = list(names)
+    present = set(names)
+    picked = [n for n in _ALWAYS if n in present]
+    picked += sorted(n for n in names if "/" not in n and _LICENCE_FILE.match(n) and n not in picked)
+    link = (card or {}).get("license_link")
+    if isinstance(link, str) and not re.match(r"^[a-z]+://", link):
+        target = link.lstrip("./")
+        if target in present and target not in picked:
+            picked.append(target)
+    return picked
+
+
+class HubClient:
+    """Fetches snapshots; one instance per run, safe to share between threads."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        timeout: float = 20.0,
+        download_dir: Path | None = None,
+        max_file_bytes: int = MAX_FILE_BYTES,
+    ) -> None:
+        self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
+        self.timeout = timeout
+        self.max_file_bytes = max_file_bytes
+        self._download_dir = download_dir
+        from huggingface_hub import HfApi
+
+        self._api = HfApi(endpoint=self.endpoint)
+
+    def resolve_info(self, ref: ModelRef) -> dict[str, Any]:
+        """The repo's metadata at the requested revision, as the Hub's JSON field names."""
+        try:
+            if ref.kind == "dataset":
+                info: Any = self._api.dataset_info(
+                    ref.repo_id, revision=ref.revision, timeout=self.timeout, files_metadata=True
+                )
+            else:
+                info = self._api.model_info(
+                    ref.repo_id, revision=ref.revision, timeout=self.timeout, files_metadata=True
+                )
+        except Exception as exc:  # every client failure becomes a reported Problem
+            raise HubError(problem_from_exception(ref.repo_id, exc)) from None
+        return info_to_json(info)
+
+    def fetch(self, ref: ModelRef, info: Mapping[str, Any] | None = None) -> Snapshot:
+        """Read metadata and the files that matter at one commit."""
+        info = dict(info) if info is not None else self.resolve_info(ref)
+        commit = info.get("sha")
+        if not isinstance(commit, str):
+            raise HubError(Problem(ref.repo_id, "malformed", "the Hub's answer has no commit sha"))
+        sizes = {
+            s["rfilename"]: s.get("size")
+            for s in info.get("siblings") or []
+            if isinstance(s, dict) and "rfilename" in s
+        }
+        names = list(sizes) or ["README.md"]
+        files: list[RepoFile] = []
+        problems: list[Problem] = []
+        with tempfile.TemporaryDirectory(dir=self._download_dir) as tmp:
+            for name in wanted_files(names, info.get("cardData")):
+                size = sizes.get(name)
+                if isinstance(size, int) and size > self.max_file_bytes:
+                    problems.append(Problem(name, "too-large", f"{size} bytes; read up to {self.max_file_bytes}"))
+                    continue
+                try:
+                    files.append(self._download(ref, commit, name, Path(tmp)))
+                except Exception as exc:
+                    problems.append(problem_from_exception(name, exc))
+        return Snapshot(
+            ref=ref,
+            commit=commit,
+            info=info,
+            files=tuple(files),
+            problems=tuple(problems),
+            origin="hub",
+            endpoint=self.endpoint,
+        )
+
+    def _download(self, ref: ModelRef, commit: str, name: str, tmp: Path) -> RepoFile:
+        from huggingface_hub import hf_hub_download
+
+        path = hf_hub_download(
+            ref.repo_id,
+            name,
+            repo_type=ref.kind,
+            revision=commit,
+            endpoint=self.endpoint,
+            cache_dir=str(tmp),
+            etag_timeout=self.timeout,
+        )
+        return read_repo_file(name, Path(path), self.max_file_bytes)
+
+
+def read_repo_file(name: str, path: Path, limit: int) -> RepoFile:
+    """Read a small text file, bounded; binary content is kept as listed-only."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    truncated = len(data) > limit
+    data = data[:limit]
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text: str | None = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1") if b"\x00" not in data else None
+    return RepoFile(path=name, size=path.stat().st_size, text=text, sha256=digest, truncated=truncated)
+
+
+def problem_from_exception(subject: str, exc: BaseException) -> Problem:
+    """Map huggingface_hub's exceptions (driven by X-Error-Code) to reason codes.
+
+    GatedRepoError subclasses RepositoryNotFoundError, so it is tested first; a
+    token's presence decides between "no token" and "terms not accepted".
+    """
+    from huggingface_hub import errors
+
+    status = _status(exc)
+    detail = _first_line(exc)
+    if isinstance(exc, errors.GatedRepoError):
+        if status == 401 or not _token_present():
+            return Problem(subject, "gated-no-token", "gated: set HF_TOKEN with a token that accepted the terms")
+        return Problem(subject, "gated-not-accepted", "gated: the token's user has not accepted the terms")
+    if isinstance(exc, errors.DisabledRepoError):
+        return Problem(subject, "disabled", "the repository is disabled")
+    if isinstance(exc, errors.RevisionNotFoundError):
+        return Problem(subject, "revision-not-found", "no such revision")
+    if isinstance(exc, errors.RepositoryNotFoundError):
+        return Problem(subject, "not-found", "repository not found (deleted, renamed or private)")
+    if isinstance(exc, errors.RemoteEntryNotFoundError | errors.EntryNotFoundError):
+        return Problem(subject, "not-found", "file not found at this revision")
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return Problem(subject, "offline-missing", "offline mode is on")
+    if status is not None:
+        if status == 429:
+            return Problem(subject, "rate-limited", f"HTTP 429 from the Hub: {detail}")
+        if status in (401, 403):
+            return Problem(subject, "access-denied", f"HTTP {status}: {detail}")
+        if status == 404:
+            return Problem(subject, "not-found", f"HTTP 404: {detail}")
+        if status >= 500:
+            return Problem(subject, "server-error", f"HTTP {status} from the Hub")
+        return Problem(subject, "error", f"HTTP {status}: {detail}")
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return Problem(subject, "timeout", "the Hub did not answer in time")
+    if isinstance(exc, errors.LocalEntryNotFoundError):
+        return Problem(subject, "network", "the file could not be downloaded (network or server error)")
+    if isinstance(exc, ConnectionError | OSError) or "Connect" in name or "Network" in name:
+        return Problem(subject, "network", f"could not reach the Hub ({name})")
+    if isinstance(exc, ValueError | KeyError | TypeError):
+        return Problem(subject, "malformed", f"unreadable answer from the Hub ({name}: {detail})")
+    return Problem(subject, "error", f"{name}: {detail}")
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _token_present() -> bool:
+    from huggingface_hub import get_token
+
+    return bool(get_token())
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return value
+
+
+def info_to_json(info: Any) -> dict[str, Any]:
+    """Turn ModelInfo/DatasetInfo back into the Hub's JSON field names.
+
+    The store and the local sources share this shape, so the facts stage reads
+    one format whatever the origin.
+    """
+    out: dict[str, Any] = {"id": info.id, "sha": info.sha}
+    simple = {
+        "author": "author",
+        "private": "private",
+        "gated": "gated",
+        "disabled": "disabled",
+        "downloads": "downloads",
+        "likes": "likes",
+        "library_name": "library_name",
+        "pipeline_tag": "pipeline_tag",
+        "tags": "tags",
+        "config": "config",
+        "gguf": "gguf",
+        "security_repo_status": "securityRepoStatus",
+        "children_model_count": "childrenModelCount",
+        "base_models": "baseModels",
+        "description": "description",
+        "citation": "citation",
+    }
+    for attr, key in simple.items():
+        value = getattr(info, attr, None)
+        if value is not None:
+            out[key] = value
+    for attr, key in (("created_at", "createdAt"), ("last_modified", "lastModified")):
+        value = getattr(info, attr, None)
+        if value is not None:
+            out[key] = _iso(value)
+    card = getattr(info, "card_data", None)
+    if card is not None:
+        out["cardData"] = card.to_dict()
+    siblings = getattr(info, "siblings", None)
+    if siblings is not None:
+        out["siblings"] = [
+            {k: v for k, v in (("rfilename", s.rfilename), ("size", s.size)) if v is not None}
+            for s in siblings
+        ]
+    st = getattr(info, "safetensors", None)
+    if st is not None:
+        out["safetensors"] = {"parameters": dict(st.parameters), "total": st.total}
+    return out

@@ -1,0 +1,239 @@
+"""The evidence store: snapshots kept in SQLite, keyed by kind, repo and commit.
+
+A commit is immutable on the Hub, so a snapshot stored for it is never fetched
+again; that is what makes audits repeatable offline and cheap in CI. Branch
+names ("main") resolve to a commit, and the last resolution is remembered so
+`--offline` can say which commit it audited. Writes are single transactions:
+a crash leaves either the old row or the new one, never half a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (
+    kind TEXT NOT NULL, repo TEXT NOT NULL, commit_sha TEXT NOT NULL,
+    info TEXT NOT NULL, files TEXT NOT NULL, problems TEXT NOT NULL,
+    endpoint TEXT NOT NULL, fetched_at TEXT NOT NULL,
+    PRIMARY KEY (kind, repo, commit_sha)
+);
+CREATE TABLE IF NOT EXISTS refs (
+    kind TEXT NOT NULL, repo TEXT NOT NULL, revision TEXT NOT NULL,
+    commit_sha TEXT NOT NULL, resolved_at TEXT NOT NULL,
+    PRIMARY KEY (kind, repo, revision)
+);
+CREATE TABLE IF NOT EXISTS urls (
+    url TEXT PRIMARY KEY, sha256 TEXT NOT NULL, text TEXT NOT NULL,
+    previous_sha256 TEXT, fetched_at TEXT NOT NULL
+);
+"""
+
+
+def default_cache_dir() -> Path:
+    """`--cache-dir` beats `OPENAUDIT_CACHE_DIR` beats the platform cache dir."""
+    env = os.environ.get("OPENAUDIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("openaudit", appauthor=False))
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    kind: str
+    repo: str
+    commit: str
+    fetched_at: str
+    files: int
+    revisions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredText:
+    url: str
+    sha256: str
+    text: str
+    previous_sha256: str | None
+    fetched_at: str
+
+
+class StoreError(Exception):
+    """The store file cannot be opened or is not an openaudit store."""
+
+
+class Store:
+    """Thread-safe access to one SQLite file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / "evidence.sqlite3"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(_DDL)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            self._conn.commit()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the evidence store at {self.path}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+                self._conn.commit()
+            except BaseException:
+                self._conn.rollback()
+                raise
+
+    # -- revisions -------------------------------------------------------------------------
+    def resolve(self, kind: str, repo: str, revision: str) -> str | None:
+        """The commit a revision name last resolved to, or the commit itself if stored."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT commit_sha FROM refs WHERE kind=? AND repo=? AND revision=?",
+                (kind, repo, revision),
+            ).fetchone()
+            if row:
+                return str(row[0])
+            row = conn.execute(
+                "SELECT commit_sha FROM snapshots WHERE kind=? AND repo=? AND commit_sha=?",
+                (kind, repo, revision),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    # -- snapshots -------------------------------------------------------------------------
+    def get(self, ref: ModelRef, commit: str) -> Snapshot | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT info, files, problems, endpoint FROM snapshots "
+                "WHERE kind=? AND repo=? AND commit_sha=?",
+                (ref.kind, ref.repo_id, commit),
+            ).fetchone()
+        if row is None:
+            return None
+        info, files, problems, endpoint = row
+        return Snapshot(
+            ref=ref,
+            commit=commit,
+            info=json.loads(info),
+            files=tuple(RepoFile(**f) for f in json.loads(files)),
+            problems=tuple(Problem(**p) for p in json.loads(problems)),
+            origin="store",
+            endpoint=endpoint,
+        )
+
+    def put(self, snapshot: Snapshot) -> None:
+        """Store a snapshot and remember which commit its requested revision named."""
+        if snapshot.commit is None:
+            return
+        ref = snapshot.ref
+        now = _now()
+        # Transient failures (network, rate limits) must not be frozen into an immutable commit.
+        lasting = [p for p in snapshot.problems if p.reason in _LASTING]
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO snapshots VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    ref.kind,
+                    ref.repo_id,
+                    snapshot.commit,
+                    json.dumps(dict(snapshot.info), sort_keys=True),
+                    json.dumps([asdict(f) for f in snapshot.files]),
+                    json.dumps([asdict(p) for p in lasting]),
+                    snapshot.endpoint,
+                    now,
+                ),
+            )
+            if ref.revision != snapshot.commit:
+                conn.execute(
+                    "INSERT OR REPLACE INTO refs VALUES (?,?,?,?,?)",
+                    (ref.kind, ref.repo_id, ref.revision or "main", snapshot.commit, now),
+                )
+
+    def is_complete(self, snapshot: Snapshot) -> bool:
+        """A snapshot with transient problems should be fetched again next time."""
+        return all(p.reason in _LASTING for p in snapshot.problems)
+
+    def entries(self) -> list[StoredEntry]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT s.kind, s.repo, s.commit_sha, s.fetched_at, s.files, "
+                "group_concat(r.revision) FROM snapshots s LEFT JOIN refs r "
+                "ON r.kind=s.kind AND r.repo=s.repo AND r.commit_sha=s.commit_sha "
+                "GROUP BY s.kind, s.repo, s.commit_sha ORDER BY s.kind, s.repo, s.fetched_at"
+            ).fetchall()
+        return [
+            StoredEntry(
+                kind=k,
+                repo=r,
+                commit=c,
+                fetched_at=t,
+                files=len(json.loads(f)),
+                revisions=tuple(sorted((revs or "").split(","))) if revs else (),
+            )
+            for k, r, c, t, f, revs in rows
+        ]
+
+    def clear(self, repo: str | None = None) -> int:
+        """Remove everything, or one repo's snapshots; returns how many snapshots went."""
+        with self._tx() as conn:
+            if repo is None:
+                n = conn.execute("DELETE FROM snapshots").rowcount
+                conn.execute("DELETE FROM refs")
+                conn.execute("DELETE FROM urls")
+            else:
+                n = conn.execute("DELETE FROM snapshots WHERE repo=?", (repo,)).rowcount
+                conn.execute("DELETE FROM refs WHERE repo=?", (repo,))
+        return int(n)
+
+    # -- texts behind links ----------------------------------------------------------------
+    def get_text(self, url: str) -> StoredText | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT url, sha256, text, previous_sha256, fetched_at FROM urls WHERE url=?", (url,)
+            ).fetchone()
+        return StoredText(*row) if row else None
+
+    def put_text(self, url: str, sha256: str, text: str) -> StoredText:
+        """Keep the newest text and the hash it replaced, so a changed licence is reported."""
+        old = self.get_text(url)
+        previous = old.sha256 if old and old.sha256 != sha256 else (old.previous_sha256 if old else None)
+        now = _now()
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO urls VALUES (?,?,?,?,?)", (url, sha256, text, previous, now)
+            )
+        return StoredText(url, sha256, text, previous, now)
+
+
+#: Problems that belong to the commit itself; network failures and gating (which depends on
+#: the token of the run) are not kept, so the next run tries those files again.
+_LASTING = frozenset({"too-large", "not-found"})
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
