@@ -1,0 +1,76 @@
+"""Shared test set-up: a hermetic environment for ``huggingface_hub`` and the fake Hub fixtures.
+
+The environment is fixed here, at module top, because ``huggingface_hub`` reads most of its
+settings once, when it is first imported (see shared/HUB_PROTOCOL.md section 1).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+for _var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE", "HF_ENDPOINT"):
+    os.environ.pop(_var, None)
+_HF_HOME = tempfile.mkdtemp(prefix="openaudit-hf-home-")
+os.environ["HF_HOME"] = _HF_HOME
+os.environ.pop("HF_HUB_CACHE", None)
+os.environ.pop("HF_TOKEN_PATH", None)
+
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.fakehub import FakeHub  # noqa: E402
+
+TESTS_DIR = Path(__file__).resolve().parent
+FIXTURE_HUB_DIR = TESTS_DIR / "fixtures" / "hub"
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_HF_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ../shared folder (corpus, licence texts, labels); skips when it is absent."""
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"shared folder not present: {SHARED_DIR}")
+    return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def _fixture_hub_server() -> Iterator[FakeHub]:
+    with FakeHub(FIXTURE_HUB_DIR) as hub:
+        yield hub
+
+
+@pytest.fixture
+def fixture_hub(_fixture_hub_server: FakeHub) -> Iterator[FakeHub]:
+    """The fake Hub over tests/fixtures/hub: one server per session, state reset per test."""
+    _fixture_hub_server.reset()
+    yield _fixture_hub_server
+    _fixture_hub_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _corpus_hub_server(shared_dir: Path) -> Iterator[FakeHub]:
+    corpus = shared_dir / "corpus"
+    if not (corpus / "models").is_dir():
+        pytest.skip(f"corpus not present: {corpus}")
+    with FakeHub(corpus) as hub:
+        yield hub
+
+
+@pytest.fixture
+def corpus_hub(_corpus_hub_server: FakeHub) -> Iterator[FakeHub]:
+    """The fake Hub over ../shared/corpus (skips when absent), state reset per test."""
+    _corpus_hub_server.reset()
+    yield _corpus_hub_server
+    _corpus_hub_server.reset()
