@@ -1,0 +1,216 @@
+"""Read and validate the licence knowledge base (`licenses/*.yml`).
+
+The knowledge base is data reviewed by lawyers, so a malformed entry must stop
+the tool with a message naming the file and the field rather than silently
+change a verdict. Lookups never guess: a name that does not normalise to a
+known id, SPDX id, name or alias is simply not found.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openaudit.model import Evidence, LicenseEntry, LicenseRule
+from openaudit.resources import data_dir, schema_path
+
+#: Restrictions that stop a licence from being "open" (DESIGN.md: no use restrictions).
+#: `patent-termination` is informational: OSI-approved licences such as Apache-2.0 carry it.
+USE_RESTRICTIONS: frozenset[str] = frozenset(
+    {
+        "non-commercial",
+        "research-only",
+        "no-derivatives",
+        "use-based-restrictions",
+        "field-of-use",
+        "user-threshold",
+        "revenue-threshold",
+        "no-output-training",
+        "revocable",
+        "geographic-restriction",
+        "hosting-restricted",
+    }
+)
+
+# Words that vary between spellings of one licence name and carry no meaning for identity.
+_NOISE_WORDS = frozenset({"the", "version", "international", "unported", "generic"})
+_SEPARATORS = re.compile(r"[\s_\-,;:/()\"'`]+")
+
+
+class KnowledgeBaseError(Exception):
+    """A knowledge-base file is unreadable or invalid; the message names the file and the field."""
+
+
+def normalise(name: str) -> str:
+    """Fold a name to a lookup key so spellings seen in cards meet: case, separators, "version".
+
+    Only words that never tell two licences apart are dropped, and `_index` rejects a key
+    that would name two entries, so folding can widen a match but never change its target.
+    """
+    tokens = [t for t in _SEPARATORS.split(name.strip().lower()) if t]
+    kept: list[str] = []
+    for token in tokens:
+        if token in _NOISE_WORDS:
+            continue
+        if re.fullmatch(r"v\d+(\.\d+)*", token):
+            token = token[1:]
+        elif token == "licence":
+            token = "license"
+        kept.append(token)
+    return "".join(kept)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The loaded entries with exact, normalised lookups."""
+
+    entries: tuple[LicenseEntry, ...]
+    _by_id: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
+    _by_spdx: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
+    _by_key: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
+
+    def get(self, license_id: str) -> LicenseEntry | None:
+        return self._by_id.get(license_id)
+
+    def by_spdx(self, spdx_id: str) -> LicenseEntry | None:
+        return self._by_spdx.get(spdx_id.lower())
+
+    def find(self, name: str) -> LicenseEntry | None:
+        """Resolve an id, SPDX id, name or alias as written in a card; None when unknown."""
+        if not name or not name.strip():
+            return None
+        exact = self._by_id.get(name.strip().lower())
+        return exact or self._by_key.get(normalise(name))
+
+    def __iter__(self) -> Iterator[LicenseEntry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@functools.cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_path("license.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _display(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    import yaml
+
+    where = _display(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{where}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise KnowledgeBaseError(f"{where}: expected a mapping of fields, got {type(doc).__name__}")
+    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        location = ".".join(str(p) for p in err.absolute_path) or "(entry)"
+        raise KnowledgeBaseError(f"{where}: {location}: {err.message}")
+    if doc["id"] != path.stem:
+        raise KnowledgeBaseError(
+            f"{where}: id: '{doc['id']}' does not match the file name '{path.stem}'"
+        )
+    return doc
+
+
+def _rules(items: Sequence[Mapping[str, Any]]) -> tuple[LicenseRule, ...]:
+    return tuple(LicenseRule(name=i["name"], value=i.get("value")) for i in items)
+
+
+def _entry(doc: Mapping[str, Any], path: Path) -> LicenseEntry:
+    source = _display(path)
+    evidence = tuple(
+        Evidence(
+            source="knowledge-base",
+            locator=f"{source}#{e['field']}" + (f" ({e['section']})" if e.get("section") else ""),
+            excerpt=e["quote"],
+            url=e.get("url"),
+        )
+        for e in doc["evidence"]
+    )
+    return LicenseEntry(
+        id=doc["id"],
+        name=doc["name"],
+        spdx=doc["spdx"],
+        kind=doc["kind"],
+        commercial_use=doc["commercial_use"],
+        osi_approved=doc["osi_approved"],
+        osaid_compatible=doc["osaid_compatible"],
+        aliases=tuple(doc["aliases"]),
+        url=doc["url"],
+        conditions=_rules(doc["conditions"]),
+        restrictions=_rules(doc["restrictions"]),
+        evidence=evidence,
+        notes=doc["notes"],
+        source_file=source,
+    )
+
+
+def _index(entries: Sequence[LicenseEntry]) -> KnowledgeBase:
+    by_id: dict[str, LicenseEntry] = {}
+    by_spdx: dict[str, LicenseEntry] = {}
+    by_key: dict[str, LicenseEntry] = {}
+    for entry in entries:
+        if entry.id in by_id:
+            raise KnowledgeBaseError(
+                f"{entry.source_file}: id: '{entry.id}' is already defined in "
+                f"{by_id[entry.id].source_file}"
+            )
+        by_id[entry.id] = entry
+        spdx = entry.spdx.lower()
+        if spdx in by_spdx:
+            raise KnowledgeBaseError(
+                f"{entry.source_file}: spdx: '{entry.spdx}' is already used by "
+                f"{by_spdx[spdx].source_file}"
+            )
+        by_spdx[spdx] = entry
+    for entry in entries:
+        for label, name in [("id", entry.id), ("spdx", entry.spdx), ("name", entry.name)] + [
+            ("aliases", a) for a in entry.aliases
+        ]:
+            key = normalise(name)
+            other = by_key.get(key)
+            if other is not None and other.id != entry.id:
+                raise KnowledgeBaseError(
+                    f"{entry.source_file}: {label}: '{name}' is ambiguous, it also names "
+                    f"'{other.id}' ({other.source_file})"
+                )
+            by_key[key] = entry
+    ordered = tuple(sorted(entries, key=lambda e: e.id))
+    return KnowledgeBase(entries=ordered, _by_id=by_id, _by_spdx=by_spdx, _by_key=by_key)
+
+
+@functools.cache
+def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
+    """Load the shipped knowledge base plus any `extra_dirs` (an organisation's own licences).
+
+    Cached per argument tuple: pass a tuple, not a list. An id or SPDX id defined twice is an error,
+    so an extra folder cannot silently change a shipped entry.
+    """
+    folders = [data_dir("licenses"), *(Path(d) for d in extra_dirs)]
+    entries: list[LicenseEntry] = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise KnowledgeBaseError(f"{folder}: not a folder of licence files")
+        for path in sorted(folder.glob("*.yml")):
+            entries.append(_entry(_read(path), path))
+    return _index(entries)
