@@ -234,6 +234,8 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     remediation: str = ""
     severity: str = "info"
+    #: The status this finding proposed for its dimension, if any.
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,16 +262,14 @@ class Verdict:
     findings: tuple[Finding, ...] = ()
     facts: Facts | None = field(default=None, hash=False, compare=False)
 
+    #: False when the repository itself could not be read (deleted, offline and not stored ...).
+    audited: bool = True
+
     def dimension(self, name: str) -> Dimension:
         for d in self.dimensions:
             if d.name == name:
                 return d
         raise KeyError(name)
-
-    @property
-    def audited(self) -> bool:
-        """False when the repo itself could not be read at all."""
-        return self.revision is not None or self.source == "local"
 
 
 @dataclass(frozen=True)
@@ -349,3 +349,108 @@ class MofClassification:
     warnings: tuple[MofWarning, ...] = ()
     #: True when the research paper stood in for a technical report not openly released.
     report_replaced_by_paper: bool = False
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What a rule concludes for one value of its condition (true, false, or facts missing)."""
+
+    #: "pass", "fail", "unknown", "info", or "skip" (no finding at all).
+    outcome: str
+    #: The status this outcome proposes for the rule's dimension; None proposes nothing.
+    status: str | None = None
+    message: str = ""
+    severity: str = "info"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One judgement, as data: OpenSSF Scorecard's probe definition is the model."""
+
+    id: str
+    dimension: str
+    short: str
+    motivation: str
+    condition: str
+    #: Facts that must be known for the condition to be evaluated; else `on_missing`.
+    requires: tuple[str, ...]
+    on_true: RuleOutcome
+    on_false: RuleOutcome
+    on_missing: RuleOutcome
+    remediation: str = ""
+    frameworks: tuple[str, ...] = ()
+    #: Facts whose evidence the finding cites.
+    cites: tuple[str, ...] = ()
+    pack: str = ""
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class RulePack:
+    name: str
+    description: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LicenseMatch:
+    """A licence (or use-policy) text recognised against the reference texts.
+
+    `license_id` is None whenever the text cannot be named with confidence:
+    below `threshold`, between variants that only phrases could separate and
+    did not, or matching a reference the knowledge base has no entry for.
+    """
+
+    license_id: str | None
+    #: 0..1: harmonic mean of `coverage` and the density of the match in its span.
+    score: float
+    threshold: float
+    #: Best (id, score) pairs, best first, at most three.
+    candidates: tuple[tuple[str, float], ...] = ()
+    #: "exact", "full", "contained" (found inside a longer file), optionally "+phrase"
+    #: (a variant decided by distinguishing phrases); when unnamed: "below-threshold",
+    #: "ambiguous-variant", "not-in-kb", "no-match", "too-short".
+    method: str = "no-match"
+    kind: Literal["licence", "policy"] = "licence"
+    #: For a policy: the licence id that incorporates it.
+    policy_for: str | None = None
+    #: The reference text compared with, relative to `licenses/` ("texts/llama3.1.txt").
+    reference: str | None = None
+    #: First and last line (1-based) of the input where the reference text was found.
+    lines: tuple[int, int] | None = None
+    #: Share of the reference text found in the input.
+    coverage: float = 0.0
+    #: Words of the input outside the matched lines: not compared, so not vouched for.
+    outside_words: int = 0
+    total_words: int = 0
+
+
+@dataclass(frozen=True)
+class LicenseExpression:
+    """An SPDX licence expression, parsed, with its symbols mapped to knowledge-base ids."""
+
+    expression: str
+    #: The expression as `license-expression` renders it; None when it did not parse.
+    rendered: str | None
+    #: Knowledge-base ids of the recognised symbols, in order of appearance.
+    ids: tuple[str, ...] = ()
+    #: (symbol, KB id or None) for every licence symbol.
+    symbols: tuple[tuple[str, str | None], ...] = ()
+    unknown: tuple[str, ...] = ()
+    #: Operators used ("AND", "OR", "WITH"): OR is a choice, AND means all apply.
+    operators: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredLicence:
+    """A declared licence value (card `license` / `license_name`, a tag) mapped to KB ids."""
+
+    value: str
+    ids: tuple[str, ...]
+    #: "id", "spdx", "alias", "expression" or "none" (not recognised).
+    method: str
+    unknown: tuple[str, ...] = ()
+    expression: LicenseExpression | None = None

@@ -32,6 +32,7 @@ EXIT_CODES_HELP = """Exit codes:
   1  a policy failed (reserved for the pre-merge check)
   2  usage or input error (bad option, unreadable file, malformed model file)
   3  at least one model could not be audited; its entry says why
+  70 internal error (a bug: please report it)
 """
 
 
@@ -69,9 +70,29 @@ def cli() -> None:
     """
 
 
+#: Errors of the project's own data or environment: one line, exit 2.
+_INPUT_ERRORS = {
+    "openaudit.rules.loader": "RuleError",
+    "openaudit.kb.loader": "KnowledgeBaseError",
+    "openaudit.hub.store": "StoreError",
+}
+
+
 def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI; no traceback ever reaches the user (OPENAUDIT_DEBUG=1 shows it)."""
+    import os
+
     try:
-        return cli.main(args=argv, prog_name="openaudit")
+        return cli.main(args=argv, prog_name="openaudit", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("openaudit: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("OPENAUDIT_DEBUG"):
+            raise
+        module = sys.modules.get(type(exc).__module__)
+        if _INPUT_ERRORS.get(type(exc).__module__) == type(exc).__name__ and module is not None:
+            click.echo(f"openaudit: {exc}", err=True)
+            sys.exit(2)
+        click.echo(f"openaudit: internal error: {type(exc).__name__}: {exc} (OPENAUDIT_DEBUG=1 for details)", err=True)
+        sys.exit(70)

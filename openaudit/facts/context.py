@@ -1,0 +1,96 @@
+"""What every extractor receives: the bundle, the knowledge base, facts so far, and helpers
+to cite a snapshot precisely (field, file and line, pinned URL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from openaudit.hub.local import parse_front_matter
+from openaudit.model import Bundle, Evidence, Fact, Problem, Snapshot
+
+
+@dataclass(frozen=True)
+class Card:
+    """A model card as read: its metadata (the Hub's cardData, else the parsed front matter) and text."""
+
+    metadata: dict[str, Any]
+    text: str
+    #: Where the metadata came from: "api" (cardData), "README.md", or "" when there is none.
+    origin: str
+    problem: Problem | None = None
+
+    @property
+    def body(self) -> str:
+        """The prose after the front matter."""
+        if self.text.startswith("---"):
+            end = self.text.find("\n---", 3)
+            if end != -1:
+                return self.text[end + 4 :]
+        return self.text
+
+
+def read_card(snapshot: Snapshot) -> Card:
+    """The Hub's parsed cardData wins; the README's own front matter is the fallback (local folders)."""
+    readme = snapshot.file("README.md")
+    text = readme.text if readme is not None and readme.text is not None else ""
+    parsed, problem = parse_front_matter(text) if text else (None, None)
+    api_card = snapshot.info.get("cardData")
+    if isinstance(api_card, dict):
+        return Card(metadata=dict(api_card), text=text, origin="api", problem=problem)
+    if parsed is not None:
+        return Card(metadata=parsed, text=text, origin="README.md", problem=problem)
+    return Card(metadata={}, text=text, origin="", problem=problem)
+
+
+def line_of(text: str, needle: str) -> int | None:
+    """1-based line of the first line starting with `needle` (after indentation)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith(needle):
+            return number
+    return None
+
+
+@dataclass
+class Context:
+    bundle: Bundle
+    kb: Any
+    facts: dict[str, Fact] = field(default_factory=dict)
+    _cards: dict[str, Card] = field(default_factory=dict)
+
+    def add(self, fact: Fact) -> None:
+        self.facts[fact.name] = fact
+
+    def value(self, name: str, default: Any = None) -> Any:
+        fact = self.facts.get(name)
+        return default if fact is None or fact.value is None else fact.value
+
+    def card(self, snapshot: Snapshot) -> Card:
+        key = f"{snapshot.ref.kind}:{snapshot.ref.repo_id}"
+        if key not in self._cards:
+            self._cards[key] = read_card(snapshot)
+        return self._cards[key]
+
+    def cite_metadata(self, snapshot: Snapshot, key: str, value: Any) -> Evidence:
+        """Cite a card metadata field by its README line where the text shows it."""
+        card = self.card(snapshot)
+        line = line_of(card.text, f"{key}:") if card.text else None
+        locator = f"README.md:{line} ({key})" if line else f"cardData.{key}"
+        return Evidence(
+            source="metadata",
+            locator=locator,
+            excerpt=f"{key}: {_short(value)}",
+            url=snapshot.url("README.md", line) if line else snapshot.url(),
+        )
+
+    def cite_api(self, snapshot: Snapshot, key: str, value: Any) -> Evidence:
+        return Evidence(source="api", locator=key, excerpt=f"{key}: {_short(value)}", url=snapshot.url())
+
+    def cite_file(self, snapshot: Snapshot, path: str, line: int | None = None, excerpt: str = "") -> Evidence:
+        locator = f"{path}:{line}" if line else path
+        return Evidence(source="file", locator=locator, excerpt=excerpt[:200], url=snapshot.url(path, line))
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

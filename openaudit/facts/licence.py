@@ -1,0 +1,194 @@
+"""Licence facts: what the repo declares, what its licence files say, and the terms that follow.
+
+Declared values (card `license`, `license_name`, `license_link`, the Hub's
+`license:` tags) are mapped to knowledge-base entries exactly or by alias,
+never fuzzily; licence files are identified by text similarity. When the two
+disagree, both licences govern and the disagreement is a fact of its own, so
+the rules can only become more cautious, never more open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from openaudit.facts.context import Context
+from openaudit.model import Evidence, Fact, LicenseEntry, Snapshot
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_LICENCE_FILE = re.compile(r"^(licen[cs]e|copying)([._-].*)?$", re.IGNORECASE)
+_POLICY_FILE = re.compile(r"^(use[_-]?policy|acceptable[_-]?use|responsible[_-]?use)", re.IGNORECASE)
+#: Declared placeholders that name no licence by themselves.
+_PLACEHOLDERS = frozenset({"other"})
+
+
+def terms(entry: LicenseEntry) -> dict[str, Any]:
+    """The knowledge-base entry as plain data for rule conditions."""
+    threshold = next((r.value for r in entry.restrictions if r.name == "user-threshold"), None)
+    return {
+        "id": entry.id,
+        "name": entry.name,
+        "spdx": entry.spdx,
+        "kind": entry.kind,
+        "osi_approved": entry.osi_approved,
+        "osaid_compatible": entry.osaid_compatible,
+        "commercial_use": entry.commercial_use,
+        "restrictions": list(entry.restriction_names),
+        "conditions": list(entry.condition_names),
+        "user_threshold": threshold,
+        "source_file": entry.source_file,
+    }
+
+
+def kb_evidence(entry: LicenseEntry) -> Evidence:
+    return Evidence(
+        source="knowledge-base",
+        locator=entry.source_file or f"licenses/{entry.id}.yml",
+        excerpt=f"{entry.id}: kind {entry.kind}, commercial use {entry.commercial_use}",
+        url=entry.url,
+    )
+
+
+def resolve_name(value: str, kb: Any) -> list[LicenseEntry]:
+    """A declared value to entries: a Hub id, SPDX id, alias, or SPDX expression; [] if unknown."""
+    from openaudit.kb.identify import identify_declared
+
+    found = identify_declared(value, kb)
+    return [e for e in (kb.get(i) for i in found.ids) if e is not None]
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str) and value.strip():
+        return [value.strip()]
+    if isinstance(value, list):
+        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
+    return []
+
+
+def declared(ctx: Context, snap: Snapshot) -> tuple[list[dict[str, Any]], list[Evidence]]:
+    """Every declared licence value with the field it came from."""
+    card = ctx.card(snap).metadata
+    out: list[dict[str, Any]] = []
+    evidence: list[Evidence] = []
+    for field in ("license", "license_name", "license_link"):
+        for value in _as_list(card.get(field)):
+            out.append({"field": field, "value": value})
+            evidence.append(ctx.cite_metadata(snap, field, value))
+    if not any(d["field"] == "license" for d in out):
+        # A card the Hub could not parse still has the Hub's computed tags.
+        for tag in snap.info.get("tags") or ():
+            if isinstance(tag, str) and tag.startswith("license:"):
+                out.append({"field": "tag", "value": tag.split(":", 1)[1]})
+                evidence.append(Evidence("tag", "tags", tag, snap.url()))
+    return out, evidence
+
+
+def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
+    """Identify each licence-like file read from the repo (and the `license_link` target)."""
+    from openaudit.kb.identify import identify_text
+
+    link = ctx.card(snap).metadata.get("license_link")
+    link_target = link.lstrip("./") if isinstance(link, str) and not _URL.match(link) else None
+    found = []
+    for f in snap.files:
+        is_licence = bool(_LICENCE_FILE.match(f.path)) or f.path == link_target
+        is_policy = bool(_POLICY_FILE.match(f.path))
+        if not (is_licence or is_policy) or not f.text:
+            continue
+        match = identify_text(f.text, ctx.kb)
+        found.append(
+            {
+                "path": f.path,
+                "id": match.license_id,
+                "score": round(float(match.score), 3),
+                "threshold": float(match.threshold),
+                "kind": getattr(match, "kind", "licence"),
+                "candidates": [list(c) for c in getattr(match, "candidates", ())][:3],
+                "truncated": f.truncated,
+            }
+        )
+    return found
+
+
+def extract(ctx: Context) -> Iterator[Fact]:
+    snap = ctx.bundle.root
+    if snap is None:
+        return
+    kb = ctx.kb
+    values, declared_ev = declared(ctx, snap)
+    yield Fact("licence.declared", values, tuple(declared_ev))
+
+    ids: list[str] = []
+    unresolved: list[str] = []
+    names = [d["value"] for d in values if d["field"] == "license_name"]
+    for d in values:
+        if d["field"] not in ("license", "tag"):
+            continue
+        if d["value"].lower() in _PLACEHOLDERS and names:
+            continue  # `license: other` is made precise by `license_name`
+        entries = resolve_name(d["value"], kb)
+        if entries:
+            ids.extend(e.id for e in entries)
+        else:
+            unresolved.append(d["value"])
+    for name in names:
+        entries = resolve_name(name, kb)
+        if entries:
+            ids.extend(e.id for e in entries)
+        else:
+            unresolved.append(name)
+    ids = list(dict.fromkeys(ids))
+    yield Fact("licence.declared_ids", ids, tuple(declared_ev))
+    yield Fact("licence.unresolved_names", unresolved, tuple(declared_ev) if unresolved else ())
+
+    link = ctx.card(snap).metadata.get("license_link")
+    if isinstance(link, str) and link.strip():
+        if _URL.match(link):
+            yield Fact("licence.link_url", link, (ctx.cite_metadata(snap, "license_link", link),))
+        elif link.lstrip("./") not in snap.file_names:
+            yield Fact("licence.link_missing", link, (ctx.cite_metadata(snap, "license_link", link),))
+
+    files = identify_files(ctx, snap)
+    yield Fact(
+        "licence.files",
+        files,
+        tuple(ctx.cite_file(snap, f["path"], 1, f"identified as {f['id'] or 'unknown'} ({f['score']})") for f in files),
+    )
+    conflicts: list[dict[str, Any]] = []
+    governing = list(ids)
+    for f in files:
+        if f["kind"] != "licence" or not f["id"] or f["id"] in governing:
+            continue
+        refined = [i for i in governing if _is_family_of(kb, i, f["id"])]
+        if refined:
+            governing = [f["id"] if i in refined else i for i in governing]
+            continue
+        if governing and not all(_is_placeholder(kb, i) for i in governing):
+            conflicts.append({"declared": list(governing), "file": f["path"], "file_id": f["id"]})
+        governing.append(f["id"])
+    governing = list(dict.fromkeys(governing))
+    if len(governing) > 1:
+        # A placeholder ("unknown") adds nothing once a real licence is known.
+        governing = [i for i in governing if not _is_placeholder(kb, i)] or governing
+    yield Fact("licence.conflicts", conflicts, tuple(declared_ev) if conflicts else ())
+    policies = [f["id"] for f in files if f["kind"] == "policy" and f["id"]]
+    yield Fact("licence.policies", policies)
+
+    entries = [e for e in (kb.get(i) for i in governing) if e is not None]
+    cite = tuple(declared_ev) + tuple(
+        ctx.cite_file(snap, f["path"], 1, f"identified as {f['id']}") for f in files if f["id"] in governing
+    )
+    yield Fact("licence.ids", [e.id for e in entries], cite)
+    yield Fact("licence.terms", [terms(e) for e in entries], cite + tuple(kb_evidence(e) for e in entries))
+
+
+def _is_placeholder(kb: Any, licence_id: str) -> bool:
+    entry = kb.get(licence_id)
+    return entry is None or entry.kind == "unknown"
+
+
+def _is_family_of(kb: Any, family_id: str, member_id: str) -> bool:
+    """A family id (kind unknown, like `cc` or `bsd`) is made precise by a member's text."""
+    entry = kb.get(family_id)
+    return entry is not None and entry.kind == "unknown" and member_id.startswith(family_id)

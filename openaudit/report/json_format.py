@@ -1,0 +1,67 @@
+"""JSON output, schema `openaudit/audit/v1` (openaudit/schemas/audit-v1.schema.json).
+
+The document must be identical for the same evidence whether it was read from
+the Hub or from the evidence store, so it carries no fetch times and names the
+store's snapshots by the Hub they came from.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openaudit.model import Evidence, Finding, Problem, Scorecard, Verdict
+
+SCHEMA = "openaudit/audit/v1"
+
+
+def evidence(ev: Evidence) -> dict[str, Any]:
+    return {"source": ev.source, "locator": ev.locator, "excerpt": ev.excerpt, "url": ev.url}
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": f.rule,
+        "outcome": f.outcome,
+        "severity": f.severity,
+        "message": f.message,
+        "evidence": [evidence(e) for e in f.evidence],
+    }
+    if f.remediation:
+        out["remediation"] = f.remediation
+    return out
+
+
+def problem(p: Problem) -> dict[str, Any]:
+    return {"subject": p.subject, "reason": p.reason, "detail": p.detail}
+
+
+def model(v: Verdict) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": v.id, "revision": v.revision, "source": v.source}
+    for dim in v.dimensions:
+        entry: dict[str, Any] = {
+            "status": dim.status,
+            "summary": dim.summary,
+            "findings": [finding(f) for f in dim.findings],
+        }
+        if dim.name == "licence":
+            entry = {"ids": list(v.licence_ids), **entry}
+        out[dim.name] = entry
+    out["osaid"] = v.osaid
+    out["mof_class"] = v.mof_class
+    out["findings"] = [finding(f) for f in v.findings]
+    out["errors"] = [problem(p) for p in v.errors]
+    return out
+
+
+def document(scorecard: Scorecard) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "openaudit", "version": scorecard.tool_version},
+        "rule_packs": list(scorecard.rule_packs),
+        "models": [model(v) for v in scorecard.models],
+    }
+
+
+def render(scorecard: Scorecard) -> str:
+    return json.dumps(document(scorecard), indent=2, ensure_ascii=False) + "\n"

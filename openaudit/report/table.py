@@ -1,0 +1,52 @@
+"""The default terminal output: one row per model, readable in 80 columns.
+
+Problems follow the table, one line each, so a batch never hides a model
+that could not be audited.
+"""
+
+from __future__ import annotations
+
+from openaudit.model import Scorecard, Verdict
+
+COLUMNS: tuple[tuple[str, int], ...] = (
+    ("MODEL", 26),
+    ("LICENCE", 14),
+    ("STATUS", 10),
+    ("COMMERCIAL", 11),
+    ("WEIGHTS", 7),
+    ("OSAID", 6),
+)
+_OSAID = {"conformant": "yes", "not-conformant": "no", "insufficient-information": "?"}
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def row(v: Verdict) -> list[str]:
+    licence = ",".join(v.licence_ids) or "-"
+    return [
+        v.id,
+        licence,
+        v.dimension("licence").status,
+        v.dimension("commercial_use").status,
+        v.dimension("weights").status,
+        _OSAID.get(v.osaid, v.osaid),
+    ]
+
+
+def render(scorecard: Scorecard) -> str:
+    lines = [" ".join(name.ljust(width) for name, width in COLUMNS).rstrip()]
+    for v in scorecard.models:
+        cells = row(v)
+        lines.append(" ".join(_cut(c, w).ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip())
+    notes = []
+    for v in scorecard.models:
+        for p in v.errors:
+            notes.append(f"! {v.id}: {p.subject}: {p.reason}: {p.detail}".rstrip(": "))
+    if notes:
+        lines.append("")
+        lines.extend(notes)
+    lines.append("")
+    lines.append("Details and evidence: --format markdown or --format json.")
+    return "\n".join(lines) + "\n"

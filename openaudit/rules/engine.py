@@ -1,0 +1,146 @@
+"""Evaluate rules over facts and roll findings up into dimension statuses and verdicts.
+
+A dimension's status is the first status, in the dimension's precedence
+order, that any finding proposes: the order puts caution first, so one rule
+saying "restricted" outweighs any number saying "open". A rule whose required
+facts are missing proposes what its `missing` outcome says (usually unknown);
+nothing is ever decided from absent evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from openaudit.model import (
+    DIMENSIONS,
+    Dimension,
+    Evidence,
+    Facts,
+    Finding,
+    Problem,
+    Rule,
+    RuleOutcome,
+    Verdict,
+)
+from openaudit.rules.loader import RuleSet
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)+)\}")
+FRAMEWORK_DIMENSIONS = ("osaid",)
+
+
+def fact_tree(facts: Facts) -> dict[str, Any]:
+    """Facts named `a.b` become `{"a": {"b": value}}` for CEL; unknown values are left out."""
+    tree: dict[str, Any] = {}
+    for name, fact in facts.items.items():
+        if fact.value is None:
+            continue
+        node = tree
+        *parents, leaf = name.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = fact.value
+    return tree
+
+
+def _render(template: str, facts: Facts) -> str:
+    def sub(m: re.Match[str]) -> str:
+        value = facts.value(m.group(1))
+        if value is None:
+            return "unknown"
+        if isinstance(value, list):
+            return ", ".join(str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value) or "none"
+        return str(value)
+
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def _evidence(rule: Rule, facts: Facts) -> tuple[Evidence, ...]:
+    seen: dict[Evidence, None] = {}
+    for name in rule.cites or rule.requires:
+        fact = facts.get(name)
+        if fact is not None:
+            for ev in fact.evidence:
+                seen.setdefault(ev, None)
+    return tuple(seen)
+
+
+def evaluate_rule(rule: Rule, facts: Facts, tree: Mapping[str, Any], program: Any) -> Finding | None:
+    missing = [name for name in rule.requires if facts.value(name) is None]
+    outcome: RuleOutcome
+    if missing:
+        outcome = rule.on_missing
+    else:
+        try:
+            result = program.execute(dict(tree))
+        except (KeyError, ValueError, TypeError, RuntimeError):
+            result = None
+        if isinstance(result, bool):
+            outcome = rule.on_true if result else rule.on_false
+        else:
+            outcome = rule.on_missing
+    if outcome.outcome == "skip":
+        return None
+    message = _render(outcome.message or rule.short, facts)
+    if missing and outcome is rule.on_missing:
+        message += f" (not known: {', '.join(missing)})"
+    return Finding(
+        rule=rule.id,
+        dimension=rule.dimension,
+        outcome=outcome.outcome,
+        message=message,
+        evidence=_evidence(rule, facts),
+        remediation=rule.remediation if outcome.outcome in ("fail", "unknown") else "",
+        severity=outcome.severity,
+        status=outcome.status,
+    )
+
+
+class Judge:
+    """Compiled rules, reusable across models of a batch."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        import cel
+
+        self.ruleset = ruleset
+        self._programs = {r.id: cel.compile(r.condition) for r in ruleset.rules}
+
+    def findings(self, facts: Facts) -> list[Finding]:
+        tree = fact_tree(facts)
+        out = []
+        for rule in self.ruleset.rules:
+            finding = evaluate_rule(rule, facts, tree, self._programs[rule.id])
+            if finding is not None:
+                out.append(finding)
+        return out
+
+    def roll_up(self, name: str, findings: Iterable[Finding]) -> tuple[str, str, tuple[Finding, ...]]:
+        spec = self.ruleset.dimensions[name]
+        mine = tuple(f for f in findings if f.dimension == name)
+        for status in spec.precedence:
+            for f in mine:
+                if f.status == status:
+                    return status, f.message, mine
+        return spec.default, spec.default_summary, mine
+
+    def verdict(self, facts: Facts, *, source: str, errors: Iterable[Problem] = (), mof_class: int | None = None) -> Verdict:
+        findings = self.findings(facts)
+        dims = []
+        for name in DIMENSIONS:
+            status, summary, mine = self.roll_up(name, findings)
+            dims.append(Dimension(name=name, status=status, summary=summary, findings=mine))
+        osaid, _, _ = self.roll_up("osaid", findings)
+        others = tuple(f for f in findings if f.dimension not in DIMENSIONS)
+        return Verdict(
+            id=facts.subject,
+            revision=facts.revision,
+            source=source,
+            licence_ids=tuple(facts.value("licence.ids", ())),
+            dimensions=tuple(dims),
+            osaid=osaid,
+            mof_class=mof_class,
+            errors=tuple(errors),
+            findings=others,
+            facts=facts,
+        )

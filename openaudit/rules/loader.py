@@ -1,0 +1,173 @@
+"""Read rule packs (`rules/<pack>/pack.yml`) and the dimension roll-up table.
+
+Rules are data so reviewers can read, diff and extend them; they are
+validated on load, and a bad pack fails with a message naming the file and
+the field, before any model is judged. Conditions are Common Expression
+Language, compiled once here so a syntax error is a load error too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openaudit.model import Rule, RuleOutcome, RulePack
+from openaudit.resources import data_dir, schema_path
+
+PACK_FILE = "pack.yml"
+DEFAULT_PACKS: tuple[str, ...] = ("core", "hygiene", "osaid")
+
+
+class RuleError(Exception):
+    """A rule pack is invalid; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    name: str
+    precedence: tuple[str, ...]
+    default: str
+    default_summary: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    packs: tuple[RulePack, ...]
+    dimensions: Mapping[str, DimensionSpec]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(r for p in self.packs for r in p.rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def _yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise RuleError(f"{path}:{where}: not valid YAML") from None
+
+
+def _validate(doc: Any, schema_name: str, path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads(schema_path(schema_name).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise RuleError(f"{path}: {where}: {err.message}")
+
+
+def _outcome(raw: Mapping[str, Any] | None) -> RuleOutcome:
+    if raw is None:
+        return RuleOutcome(outcome="skip")
+    return RuleOutcome(
+        outcome=str(raw.get("outcome", "info")),
+        status=raw.get("status"),
+        message=str(raw.get("message", "")),
+        severity=str(raw.get("severity", "info")),
+    )
+
+
+def load_pack(path: Path, dimensions: Mapping[str, DimensionSpec]) -> RulePack:
+    """Load one pack file (or a folder holding `pack.yml`)."""
+    import cel
+
+    file = path / PACK_FILE if path.is_dir() else path
+    doc = _yaml(file)
+    _validate(doc, "rulepack.schema.json", file)
+    rules = []
+    for index, raw in enumerate(doc["rules"]):
+        where = f"{file}: rules.{index} ({raw['id']})"
+        dim = raw["dimension"]
+        if dim not in dimensions:
+            raise RuleError(f"{where}: dimension: '{dim}' is not one of {sorted(dimensions)}")
+        try:
+            cel.compile(raw["condition"])
+        except ValueError as exc:
+            first = str(exc).splitlines()[0]
+            raise RuleError(f"{where}: condition: {first}") from None
+        outcomes = raw["outcomes"]
+        for key in ("on_true", "on_false", "on_missing"):
+            status = (outcomes.get(key) or {}).get("status")
+            if status is not None and status not in dimensions[dim].precedence:
+                raise RuleError(
+                    f"{where}: outcomes.{key}.status: '{status}' is not a status of {dim} "
+                    f"{list(dimensions[dim].precedence)}"
+                )
+        rules.append(
+            Rule(
+                id=raw["id"],
+                dimension=dim,
+                short=raw["short"].strip(),
+                motivation=raw["motivation"].strip(),
+                condition=raw["condition"].strip(),
+                requires=tuple(raw.get("requires", ())),
+                on_true=_outcome(outcomes.get("on_true")),
+                on_false=_outcome(outcomes.get("on_false")),
+                on_missing=_outcome(outcomes.get("on_missing")),
+                remediation=str(raw.get("remediation", "")).strip(),
+                frameworks=tuple(raw.get("frameworks", ())),
+                cites=tuple(raw.get("cites", ())),
+                pack=doc["name"],
+                source_file=str(file),
+            )
+        )
+    return RulePack(name=doc["name"], description=doc["description"].strip(), rules=tuple(rules), source=str(file))
+
+
+def load_dimensions(path: Path | None = None) -> dict[str, DimensionSpec]:
+    file = path or data_dir("rules") / "dimensions.yml"
+    doc = _yaml(file)
+    _validate(doc, "dimensions.schema.json", file)
+    return {
+        name: DimensionSpec(
+            name=name,
+            precedence=tuple(spec["precedence"]),
+            default=spec["default"],
+            default_summary=spec["default_summary"],
+        )
+        for name, spec in doc["dimensions"].items()
+    }
+
+
+def pack_dirs(extra: Sequence[Path] = ()) -> list[Path]:
+    """The embedded packs, then user packs: a folder with pack.yml, or a folder of such folders."""
+    root = data_dir("rules")
+    found = [root / name for name in DEFAULT_PACKS if (root / name / PACK_FILE).is_file()]
+    for path in extra:
+        if path.is_file() or (path / PACK_FILE).is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if (p / PACK_FILE).is_file()))
+        else:
+            raise RuleError(f"{path}: no such rule pack (a pack.yml file, or a folder holding one)")
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def load_rules(extra: tuple[Path, ...] = ()) -> RuleSet:
+    """All packs in force; ids must be unique across them."""
+    dimensions = load_dimensions()
+    packs = [load_pack(p, dimensions) for p in pack_dirs(extra)]
+    seen: dict[str, str] = {}
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id in seen:
+                raise RuleError(f"{rule.source_file}: rule id '{rule.id}' is already defined in {seen[rule.id]}")
+            seen[rule.id] = rule.source_file
+    return RuleSet(packs=tuple(packs), dimensions=dimensions)
