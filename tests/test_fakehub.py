@@ -536,23 +536,27 @@ def test_unknown_paths_answer_404(fixture_hub: FakeHub) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(fixture_hub.url + path)
         assert err.value.code == 404
+        assert err.value.headers["X-Error-Code"] in (None, "RepoNotFound")
+        err.value.close()
 
 
 def test_module_runs_standalone() -> None:
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "tests.fakehub", str(FIXTURE_HUB_DIR), "--port", "0"],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(f"{url}/api/models/acme/tiny-apache-encoder", timeout=5) as r:
-            assert json.load(r)["id"] == "acme/tiny-apache-encoder"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:")
+            with urllib.request.urlopen(
+                f"{url}/api/models/acme/tiny-apache-encoder", timeout=5
+            ) as r:
+                assert json.load(r)["id"] == "acme/tiny-apache-encoder"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=5)
