@@ -384,3 +384,9 @@ def test_evidence_is_cited() -> None:
             assert ev.excerpt
         if e.kind != "unknown" and "UNVERIFIED" not in e.notes:
             assert e.evidence, e.id
+
+
+def test_extra_dirs_may_be_a_list(tmp_path: Path) -> None:
+    assert load_kb([tmp_path]) is load_kb((tmp_path,))
+    with pytest.raises(KnowledgeBaseError, match="not a folder"):
+        load_kb((tmp_path / "missing",))

@@ -199,14 +199,18 @@ def _index(entries: Sequence[LicenseEntry]) -> KnowledgeBase:
     return KnowledgeBase(entries=ordered, _by_id=by_id, _by_spdx=by_spdx, _by_key=by_key)
 
 
-@functools.cache
 def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
     """Load the shipped knowledge base plus any `extra_dirs` (an organisation's own licences).
 
-    Cached per argument tuple: pass a tuple, not a list. An id or SPDX id defined twice is an error,
-    so an extra folder cannot silently change a shipped entry.
+    Cached per tuple of folders, so every stage shares one validated copy. An id or SPDX id
+    defined twice is an error, so an extra folder cannot silently change a shipped entry.
     """
-    folders = [data_dir("licenses"), *(Path(d) for d in extra_dirs)]
+    return _load(tuple(Path(d) for d in extra_dirs))
+
+
+@functools.cache
+def _load(extra_dirs: tuple[Path, ...]) -> KnowledgeBase:
+    folders = [data_dir("licenses"), *extra_dirs]
     entries: list[LicenseEntry] = []
     for folder in folders:
         if not folder.is_dir():
