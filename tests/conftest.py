@@ -11,9 +11,15 @@ import tempfile
 
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-for _var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE", "HF_ENDPOINT"):
+for _var in (
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_OIDC_RESOURCE",
+    "HF_ENDPOINT",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+    "HF_HUB_OFFLINE",
+):
     os.environ.pop(_var, None)
 _HF_HOME = tempfile.mkdtemp(prefix="openaudit-hf-home-")
 os.environ["HF_HOME"] = _HF_HOME

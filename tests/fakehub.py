@@ -258,6 +258,19 @@ class FakeHub:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def env(self, token: str | None = None) -> dict[str, str]:
+        """Environment for a subprocess (e.g. the CLI) that should talk to this fake Hub."""
+        env = {
+            "HF_ENDPOINT": self.url,
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+        if token is not None:
+            env["HF_TOKEN"] = token
+        return env
+
     def start(self) -> FakeHub:
         if self._server is not None:
             return self
@@ -456,6 +469,12 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeHub/1.0"
     timeout = 30  # idle keep-alive connections end after this
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes: without this, Nagle + delayed ACK
+        # add ~40 ms to every keep-alive response
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

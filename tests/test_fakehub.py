@@ -520,6 +520,47 @@ def test_fault_rule_validation(fixture_hub: FakeHub) -> None:
         fixture_hub.fail("/api/", status=500, times=0)
 
 
+# --------------------------------------------------------------------------- the shared corpus
+def test_corpus_replays(corpus_hub: FakeHub, tmp_path: Path) -> None:
+    api = HfApi(endpoint=corpus_hub.url)
+    models = corpus_hub.repo_ids("model")
+    assert models
+    for repo_id in models:
+        info = api.model_info(repo_id)
+        assert info.id == repo_id and info.sha
+        assert not hasattr(info, "_sha_synthetic") and not hasattr(info, "_siblings_incomplete")
+        assert set(api.list_repo_files(repo_id, revision=info.sha)) >= {
+            s.rfilename for s in info.siblings or []
+        }
+    for dataset_id in corpus_hub.repo_ids("dataset"):
+        assert api.dataset_info(dataset_id).id == dataset_id
+    readable = [
+        i for i in models if not api.model_info(i).gated and "README.md" in api.list_repo_files(i)
+    ]
+    path = hf_hub_download(readable[0], "README.md", endpoint=corpus_hub.url, cache_dir=tmp_path)
+    assert Path(path).stat().st_size > 0
+
+
+def test_env_for_subprocesses(fixture_hub: FakeHub) -> None:
+    env = fixture_hub.env(token=ACCEPTED_TOKEN)
+    assert env["HF_ENDPOINT"] == fixture_hub.url and env["HF_TOKEN"] == ACCEPTED_TOKEN
+    code = (
+        "from huggingface_hub import ModelCard; "
+        "print(ModelCard.load('fixture-org/llama-3.1-fixture-8b').data.license)"
+    )
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == "llama3.1"
+
+
 # --------------------------------------------------------------------------- standalone use
 def test_context_manager_and_ports() -> None:
     with FakeHub(FIXTURE_HUB_DIR) as a, FakeHub(FIXTURE_HUB_DIR) as b:
