@@ -410,7 +410,7 @@ class LicenseMatch:
     candidates: tuple[tuple[str, float], ...] = ()
     #: "exact", "full", "contained" (found inside a longer file), optionally "+phrase"
     #: (a variant decided by distinguishing phrases); when unnamed: "below-threshold",
-    #: "ambiguous-variant", "not-in-kb", "no-match", "too-short".
+    #: "ambiguous-variant", "other-version", "not-in-kb", "no-match", "too-short".
     method: str = "no-match"
     kind: Literal["licence", "policy"] = "licence"
     #: For a policy: the licence id that incorporates it.
