@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from openaudit.hub.client import HubClient, HubError
@@ -66,6 +67,16 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+@dataclass
+class _Walk:
+    """What one bundle's walk over bases and datasets found."""
+
+    known: dict[str, str | Problem]
+    related: dict[str, Snapshot] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    links: dict[str, str | Problem] = field(default_factory=dict)
+
+
 class Collector:
     """Fetches bundles; shares one client and one store between worker threads."""
 
@@ -97,17 +108,20 @@ class Collector:
         except (HubError, LocalSourceError) as exc:
             problem = exc.problem if isinstance(exc, HubError) else Problem(str(ref), "not-found", str(exc))
             return Bundle(ref=ref, root=None, problems=(problem,))
-        related: dict[str, Snapshot] = {}
-        problems: list[Problem] = []
-        self._follow_bases(root, related, problems, depth=self.depth, seen={f"model:{ref.repo_id}"})
+        # A pinned commit (and any offline audit) uses the bases and datasets it was first
+        # audited with, so the same evidence gives the same report.
+        pinned = root.commit is not None and (ref.revision == root.commit or self.offline)
+        known = self.store.get_links(root) if pinned and self.store is not None else {}
+        walk = _Walk(known=known)
+        self._follow_bases(root, walk, depth=self.depth, seen={f"model:{ref.repo_id}"})
         if self.with_datasets:
             for ds in related_refs(root)[1]:
-                self._add(ModelRef(ds, kind="dataset", origin=f"dataset of {ref.repo_id}"), related, problems)
-        return Bundle(ref=ref, root=root, related=related, problems=tuple(problems))
+                self._add(ModelRef(ds, kind="dataset", origin=f"dataset of {ref.repo_id}"), walk)
+        if self.store is not None and root.commit is not None and not self.offline:
+            self.store.put_links(root, walk.links)
+        return Bundle(ref=ref, root=root, related=walk.related, problems=tuple(walk.problems))
 
-    def _follow_bases(
-        self, snap: Snapshot, related: dict[str, Snapshot], problems: list[Problem], depth: int, seen: set[str]
-    ) -> None:
+    def _follow_bases(self, snap: Snapshot, walk: _Walk, depth: int, seen: set[str]) -> None:
         if depth <= 0:
             return
         for base in related_refs(snap)[0]:
@@ -115,18 +129,29 @@ class Collector:
             if key in seen:
                 continue  # a cycle, or a base shared by two parents: read once
             seen.add(key)
-            child = self._add(ModelRef(base, origin=f"base model of {snap.ref.repo_id}"), related, problems)
+            child = self._add(ModelRef(base, origin=f"base model of {snap.ref.repo_id}"), walk)
             if child is not None:
-                self._follow_bases(child, related, problems, depth - 1, seen)
+                self._follow_bases(child, walk, depth - 1, seen)
 
-    def _add(self, ref: ModelRef, related: dict[str, Snapshot], problems: list[Problem]) -> Snapshot | None:
+    def _add(self, ref: ModelRef, walk: _Walk) -> Snapshot | None:
         key = f"{ref.kind}:{ref.repo_id}"
+        known = walk.known.get(key)
+        if isinstance(known, Problem):
+            walk.problems.append(known)
+            walk.links[key] = known
+            return None
+        if known is not None:
+            ref = ModelRef(ref.repo_id, revision=known, kind=ref.kind, origin=ref.origin)
         try:
             snap = self.snapshot(ref)
         except HubError as exc:
-            problems.append(Problem(key, exc.problem.reason, exc.problem.detail))
+            problem = Problem(key, exc.problem.reason, exc.problem.detail)
+            walk.problems.append(problem)
+            walk.links[key] = problem
             return None
-        related[key] = snap
+        walk.related[key] = snap
+        if snap.commit is not None:
+            walk.links[key] = snap.commit
         return snap
 
     def snapshot(self, ref: ModelRef) -> Snapshot:

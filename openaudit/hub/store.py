@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS refs (
     commit_sha TEXT NOT NULL, resolved_at TEXT NOT NULL,
     PRIMARY KEY (kind, repo, revision)
 );
+CREATE TABLE IF NOT EXISTS links (
+    kind TEXT NOT NULL, repo TEXT NOT NULL, commit_sha TEXT NOT NULL,
+    related TEXT NOT NULL, related_commit TEXT, reason TEXT, detail TEXT,
+    PRIMARY KEY (kind, repo, commit_sha, related)
+);
 CREATE TABLE IF NOT EXISTS urls (
     url TEXT PRIMARY KEY, sha256 TEXT NOT NULL, text TEXT NOT NULL,
     previous_sha256 TEXT, fetched_at TEXT NOT NULL
@@ -152,8 +157,6 @@ class Store:
             return
         ref = snapshot.ref
         now = _now()
-        # Transient failures (network, rate limits) must not be frozen into an immutable commit.
-        lasting = [p for p in snapshot.problems if p.reason in _LASTING]
         with self._tx() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO snapshots VALUES (?,?,?,?,?,?,?,?)",
@@ -163,7 +166,7 @@ class Store:
                     snapshot.commit,
                     json.dumps(dict(snapshot.info), sort_keys=True),
                     json.dumps([asdict(f) for f in snapshot.files]),
-                    json.dumps([asdict(p) for p in lasting]),
+                    json.dumps([asdict(p) for p in snapshot.problems]),
                     snapshot.endpoint,
                     now,
                 ),
@@ -174,8 +177,44 @@ class Store:
                     (ref.kind, ref.repo_id, ref.revision or "main", snapshot.commit, now),
                 )
 
+    # -- what an audited commit was audited with -----------------------------------------
+    def get_links(self, snapshot: Snapshot) -> dict[str, str | Problem]:
+        """Related repos (bases, datasets) as resolved when this commit was first audited.
+
+        Re-auditing a pinned commit then reads the same bases and datasets, from the
+        store, with no request: a pinned audit is reproducible.
+        """
+        if snapshot.commit is None:
+            return {}
+        ref = snapshot.ref
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT related, related_commit, reason, detail FROM links "
+                "WHERE kind=? AND repo=? AND commit_sha=?",
+                (ref.kind, ref.repo_id, snapshot.commit),
+            ).fetchall()
+        return {
+            key: commit if commit else Problem(key, reason or "error", detail or "")
+            for key, commit, reason, detail in rows
+        }
+
+    def put_links(self, snapshot: Snapshot, links: dict[str, str | Problem]) -> None:
+        if snapshot.commit is None:
+            return
+        ref = snapshot.ref
+        rows = []
+        for key, target in links.items():
+            if isinstance(target, Problem):
+                if target.reason not in _LASTING:
+                    continue  # a network failure is not what the commit was audited with
+                rows.append((ref.kind, ref.repo_id, snapshot.commit, key, None, target.reason, target.detail))
+            else:
+                rows.append((ref.kind, ref.repo_id, snapshot.commit, key, target, None, None))
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?)", rows)
+
     def is_complete(self, snapshot: Snapshot) -> bool:
-        """A snapshot with transient problems should be fetched again next time."""
+        """A snapshot with transient problems (network, gating) is fetched again when online."""
         return all(p.reason in _LASTING for p in snapshot.problems)
 
     def entries(self) -> list[StoredEntry]:
@@ -205,9 +244,11 @@ class Store:
                 n = conn.execute("DELETE FROM snapshots").rowcount
                 conn.execute("DELETE FROM refs")
                 conn.execute("DELETE FROM urls")
+                conn.execute("DELETE FROM links")
             else:
                 n = conn.execute("DELETE FROM snapshots WHERE repo=?", (repo,)).rowcount
                 conn.execute("DELETE FROM refs WHERE repo=?", (repo,))
+                conn.execute("DELETE FROM links WHERE repo=?", (repo,))
         return int(n)
 
     # -- texts behind links ----------------------------------------------------------------
@@ -232,7 +273,7 @@ class Store:
 
 #: Problems that belong to the commit itself; network failures and gating (which depends on
 #: the token of the run) are not kept, so the next run tries those files again.
-_LASTING = frozenset({"too-large", "not-found"})
+_LASTING = frozenset({"too-large", "not-found", "malformed"})
 
 
 def _now() -> str:
