@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from openaudit.facts.context import Context
@@ -18,7 +19,9 @@ from openaudit.model import Evidence, Fact, LicenseEntry, Snapshot
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _LICENCE_FILE = re.compile(r"^(licen[cs]e|copying)([._-].*)?$", re.IGNORECASE)
-_POLICY_FILE = re.compile(r"^(use[_-]?policy|acceptable[_-]?use|responsible[_-]?use)", re.IGNORECASE)
+_POLICY_FILE = re.compile(
+    r"^(use[_-]?policy|acceptable[_-]?use|responsible[_-]?use)", re.IGNORECASE
+)
 #: Declared placeholders that name no licence by themselves.
 _PLACEHOLDERS = frozenset({"other"})
 
@@ -111,14 +114,42 @@ def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
     return found
 
 
-def extract(ctx: Context) -> Iterator[Fact]:
-    snap = ctx.bundle.root
-    if snap is None:
-        return
+@dataclass(frozen=True)
+class SnapshotLicence:
+    """What one snapshot says about its licence: the root's facts and every base's terms.
+
+    Kept separate from `extract` so that a base model or a dataset is read by exactly the same
+    logic as the audited model: a derivative compared with its base on different rules would
+    make the comparison meaningless.
+    """
+
+    declared: list[dict[str, Any]]
+    declared_evidence: tuple[Evidence, ...]
+    declared_ids: list[str]
+    unresolved: list[str]
+    link_url: tuple[str, Evidence] | None
+    link_missing: tuple[str, Evidence] | None
+    files: list[dict[str, Any]]
+    files_evidence: tuple[Evidence, ...]
+    conflicts: list[dict[str, Any]]
+    policies: list[str]
+    entries: list[LicenseEntry]
+    #: Evidence for the governing ids: the declared fields and the identified files.
+    cite: tuple[Evidence, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+    @property
+    def terms(self) -> list[dict[str, Any]]:
+        return [terms(e) for e in self.entries]
+
+
+def read_snapshot(ctx: Context, snap: Snapshot) -> SnapshotLicence:
+    """Declared ids, identified files, conflicts and governing entries of any snapshot."""
     kb = ctx.kb
     values, declared_ev = declared(ctx, snap)
-    yield Fact("licence.declared", values, tuple(declared_ev))
-
     ids: list[str] = []
     unresolved: list[str] = []
     names = [d["value"] for d in values if d["field"] == "license_name"]
@@ -139,21 +170,20 @@ def extract(ctx: Context) -> Iterator[Fact]:
         else:
             unresolved.append(name)
     ids = list(dict.fromkeys(ids))
-    yield Fact("licence.declared_ids", ids, tuple(declared_ev))
-    yield Fact("licence.unresolved_names", unresolved, tuple(declared_ev) if unresolved else ())
 
+    link_url: tuple[str, Evidence] | None = None
+    link_missing: tuple[str, Evidence] | None = None
     link = ctx.card(snap).metadata.get("license_link")
     if isinstance(link, str) and link.strip():
         if _URL.match(link):
-            yield Fact("licence.link_url", link, (ctx.cite_metadata(snap, "license_link", link),))
+            link_url = (link, ctx.cite_metadata(snap, "license_link", link))
         elif link.lstrip("./") not in snap.file_names:
-            yield Fact("licence.link_missing", link, (ctx.cite_metadata(snap, "license_link", link),))
+            link_missing = (link, ctx.cite_metadata(snap, "license_link", link))
 
     files = identify_files(ctx, snap)
-    yield Fact(
-        "licence.files",
-        files,
-        tuple(ctx.cite_file(snap, f["path"], 1, f"identified as {f['id'] or 'unknown'} ({f['score']})") for f in files),
+    files_ev = tuple(
+        ctx.cite_file(snap, f["path"], 1, f"identified as {f['id'] or 'unknown'} ({f['score']})")
+        for f in files
     )
     conflicts: list[dict[str, Any]] = []
     governing = list(ids)
@@ -171,16 +201,50 @@ def extract(ctx: Context) -> Iterator[Fact]:
     if len(governing) > 1:
         # A placeholder ("unknown") adds nothing once a real licence is known.
         governing = [i for i in governing if not _is_placeholder(kb, i)] or governing
-    yield Fact("licence.conflicts", conflicts, tuple(declared_ev) if conflicts else ())
     policies = [f["id"] for f in files if f["kind"] == "policy" and f["id"]]
-    yield Fact("licence.policies", policies)
-
     entries = [e for e in (kb.get(i) for i in governing) if e is not None]
     cite = tuple(declared_ev) + tuple(
-        ctx.cite_file(snap, f["path"], 1, f"identified as {f['id']}") for f in files if f["id"] in governing
+        ctx.cite_file(snap, f["path"], 1, f"identified as {f['id']}")
+        for f in files
+        if f["id"] in governing
     )
-    yield Fact("licence.ids", [e.id for e in entries], cite)
-    yield Fact("licence.terms", [terms(e) for e in entries], cite + tuple(kb_evidence(e) for e in entries))
+    return SnapshotLicence(
+        declared=values,
+        declared_evidence=tuple(declared_ev),
+        declared_ids=ids,
+        unresolved=unresolved,
+        link_url=link_url,
+        link_missing=link_missing,
+        files=files,
+        files_evidence=files_ev,
+        conflicts=conflicts,
+        policies=policies,
+        entries=entries,
+        cite=cite,
+    )
+
+
+def extract(ctx: Context) -> Iterator[Fact]:
+    snap = ctx.bundle.root
+    if snap is None:
+        return
+    lic = read_snapshot(ctx, snap)
+    declared_ev = lic.declared_evidence
+    yield Fact("licence.declared", lic.declared, declared_ev)
+    yield Fact("licence.declared_ids", lic.declared_ids, declared_ev)
+    yield Fact("licence.unresolved_names", lic.unresolved, declared_ev if lic.unresolved else ())
+    if lic.link_url is not None:
+        yield Fact("licence.link_url", lic.link_url[0], (lic.link_url[1],))
+    if lic.link_missing is not None:
+        yield Fact("licence.link_missing", lic.link_missing[0], (lic.link_missing[1],))
+    yield Fact("licence.files", lic.files, lic.files_evidence)
+    yield Fact("licence.conflicts", lic.conflicts, declared_ev if lic.conflicts else ())
+    policy_ev = tuple(
+        ev for f, ev in zip(lic.files, lic.files_evidence, strict=True) if f["kind"] == "policy" and f["id"]
+    )
+    yield Fact("licence.policies", lic.policies, policy_ev)
+    yield Fact("licence.ids", lic.ids, lic.cite)
+    yield Fact("licence.terms", lic.terms, lic.cite + tuple(kb_evidence(e) for e in lic.entries))
 
 
 def _is_placeholder(kb: Any, licence_id: str) -> bool:
