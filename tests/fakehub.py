@@ -250,6 +250,14 @@ class FakeHub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    def __repr__(self) -> str:
+        where = self.url if self._server is not None else "stopped"
+        with self._lock:
+            recent = self.requests[-5:]
+            total = len(self.requests)
+        shown = ", ".join(f"{r.method} {r.path} {r.status}" for r in recent)
+        return f"<FakeHub {where} requests={total} last=[{shown}]>"
+
     # ----------------------------------------------------------------- lifecycle
     @property
     def url(self) -> str:
