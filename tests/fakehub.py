@@ -41,7 +41,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -819,11 +819,6 @@ class _Handler(BaseHTTPRequestHandler):
         return _Reply(status, content, headers, json_body=False)
 
 
-def iter_roots(argv: list[str]) -> Iterator[Path]:
-    for arg in argv:
-        yield Path(arg).resolve()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.fakehub", description="Serve corpus-format folders as a fake Hub."
@@ -835,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=None)
     args = parser.parse_args(argv)
     hub = FakeHub(
-        *iter_roots(args.roots),
+        *(Path(r).resolve() for r in args.roots),
         accepted_tokens=[ACCEPTED_TOKEN, *args.token],
         page_size=args.page_size,
         host=args.host,
