@@ -34,10 +34,14 @@ class AuditOptions:
 
 def collect(refs: Sequence[ModelRef], options: AuditOptions) -> list[Bundle]:
     store = Store(options.cache_dir or default_cache_dir()) if options.use_store else None
-    remote = any(r.local_path is None for r in refs)
-    client = HubClient(options.endpoint, timeout=options.timeout) if remote and not options.offline else None
+    # Local folders need the Hub too, for the bases and datasets they name (unless offline).
+    client = None if options.offline else HubClient(options.endpoint, timeout=options.timeout)
     collector = Collector(
-        client, store, offline=options.offline, depth=options.depth, with_datasets=options.with_datasets
+        client,
+        store,
+        offline=options.offline,
+        depth=options.depth,
+        with_datasets=options.with_datasets,
     )
     try:
         return collector.collect_all(list(refs), workers=options.workers)
@@ -63,7 +67,9 @@ def _verdict(bundle: Bundle, kb: KnowledgeBase, judge: Judge) -> Verdict:
     root = bundle.root
     errors: list[Problem] = list(bundle.problems)
     if root is not None:
-        errors.extend(Problem(f"{bundle.ref.repo_id}/{p.subject}", p.reason, p.detail) for p in root.problems)
+        errors.extend(
+            Problem(f"{bundle.ref.repo_id}/{p.subject}", p.reason, p.detail) for p in root.problems
+        )
     # A stored snapshot is the Hub's evidence: same JSON online and offline.
     source = "hub" if root is None or root.origin == "store" else root.origin
     verdict = judge.verdict(facts, source=source, errors=errors)

@@ -49,7 +49,9 @@ def related_refs(snapshot: Snapshot) -> tuple[list[str], list[str]]:
             data = {}
         if isinstance(data, dict):
             bases.extend(_ids(data.get("base_model_name_or_path")))
-    return _unique(b for b in bases if _REPO_ID.match(b)), _unique(d for d in datasets if _REPO_ID.match(d))
+    return _unique(b for b in bases if _REPO_ID.match(b)), _unique(
+        d for d in datasets if _REPO_ID.match(d)
+    )
 
 
 def _ids(value: Any) -> list[str]:
@@ -94,9 +96,12 @@ class Collector:
         self.offline = offline
         self.depth = depth
         self.with_datasets = with_datasets
+        #: Folders audited in the same batch, by repo id: a local fine-tune's local base is read from disk.
+        self.local: dict[str, str] = {}
 
     def collect_all(self, refs: list[ModelRef], workers: int = 4) -> list[Bundle]:
         """Bundles in the order of `refs`; a failure is a Bundle with problems, never a gap."""
+        self.local.update({r.repo_id: r.local_path for r in refs if r.local_path and r.kind == "model"})
         if len(refs) <= 1 or workers <= 1:
             return [self.collect(r) for r in refs]
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -106,7 +111,11 @@ class Collector:
         try:
             root = self.snapshot(ref)
         except (HubError, LocalSourceError) as exc:
-            problem = exc.problem if isinstance(exc, HubError) else Problem(str(ref), "not-found", str(exc))
+            problem = (
+                exc.problem
+                if isinstance(exc, HubError)
+                else Problem(str(ref), "not-found", str(exc))
+            )
             return Bundle(ref=ref, root=None, problems=(problem,))
         # A pinned commit (and any offline audit) uses the bases and datasets it was first
         # audited with, so the same evidence gives the same report.
@@ -142,6 +151,8 @@ class Collector:
             return None
         if known is not None:
             ref = ModelRef(ref.repo_id, revision=known, kind=ref.kind, origin=ref.origin)
+        elif ref.kind == "model" and ref.repo_id in self.local:
+            ref = ModelRef(ref.repo_id, local_path=self.local[ref.repo_id], origin="path")
         try:
             snap = self.snapshot(ref)
         except HubError as exc:
@@ -166,7 +177,9 @@ class Collector:
                 return stored
         if self.offline or self.client is None:
             raise HubError(
-                Problem(ref.repo_id, "offline-missing", f"revision {rev} is not in the evidence store")
+                Problem(
+                    ref.repo_id, "offline-missing", f"revision {rev} is not in the evidence store"
+                )
             )
         info = self.client.resolve_info(ref)
         commit = info.get("sha")
@@ -179,4 +192,3 @@ class Collector:
         if store is not None:
             store.put(snap)
         return snap
-

@@ -202,12 +202,22 @@ class Store:
         if snapshot.commit is None:
             return
         ref = snapshot.ref
-        rows = []
+        rows: list[tuple[str, str, str, str, str | None, str | None, str | None]] = []
         for key, target in links.items():
             if isinstance(target, Problem):
                 if target.reason not in _LASTING:
                     continue  # a network failure is not what the commit was audited with
-                rows.append((ref.kind, ref.repo_id, snapshot.commit, key, None, target.reason, target.detail))
+                rows.append(
+                    (
+                        ref.kind,
+                        ref.repo_id,
+                        snapshot.commit,
+                        key,
+                        None,
+                        target.reason,
+                        target.detail,
+                    )
+                )
             else:
                 rows.append((ref.kind, ref.repo_id, snapshot.commit, key, target, None, None))
         with self._tx() as conn:
@@ -255,14 +265,17 @@ class Store:
     def get_text(self, url: str) -> StoredText | None:
         with self._tx() as conn:
             row = conn.execute(
-                "SELECT url, sha256, text, previous_sha256, fetched_at FROM urls WHERE url=?", (url,)
+                "SELECT url, sha256, text, previous_sha256, fetched_at FROM urls WHERE url=?",
+                (url,),
             ).fetchone()
         return StoredText(*row) if row else None
 
     def put_text(self, url: str, sha256: str, text: str) -> StoredText:
         """Keep the newest text and the hash it replaced, so a changed licence is reported."""
         old = self.get_text(url)
-        previous = old.sha256 if old and old.sha256 != sha256 else (old.previous_sha256 if old else None)
+        previous = (
+            old.sha256 if old and old.sha256 != sha256 else (old.previous_sha256 if old else None)
+        )
         now = _now()
         with self._tx() as conn:
             conn.execute(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from openaudit.model import ModelRef
+from openaudit.model import ModelRef, RepoKind
 
-_ID = re.compile(r"^(?:(?P<kind>models|datasets)/)?(?P<repo>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)(?:@(?P<rev>[\w./-]+))?$")
+_ID = re.compile(
+    r"^(?:(?P<kind>models|datasets)/)?(?P<repo>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)(?:@(?P<rev>[\w./-]+))?$"
+)
 
 
 class SourceError(ValueError):
@@ -21,8 +23,10 @@ def parse_ref(text: str, revision: str | None = None, origin: str = "cli") -> Mo
     m = _ID.match(text)
     if not m or ".." in text:
         raise SourceError(f"'{text}' is not a Hugging Face repo id (owner/name[@revision])")
-    kind = "dataset" if m.group("kind") == "datasets" else "model"
-    return ModelRef(repo_id=m.group("repo"), revision=m.group("rev") or revision, kind=kind, origin=origin)
+    kind: RepoKind = "dataset" if m.group("kind") == "datasets" else "model"
+    return ModelRef(
+        repo_id=m.group("repo"), revision=m.group("rev") or revision, kind=kind, origin=origin
+    )
 
 
 def refs_from_file(path: Path, revision: str | None = None) -> list[ModelRef]:
