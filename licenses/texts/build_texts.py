@@ -167,6 +167,9 @@ _COPYRIGHT = re.compile(
     + r"(?:[\s,.-]*(?:" + _PLACEHOLDER + r"|name of author|YOUR NAME))*\.?"
     + r"(?:\s*All rights reserved\.)?"
 )
+_COPYRIGHT_START = re.compile(
+    r"[^\w]*(?:portions\s+)?(?:copyright\b|\(c\)|©|all rights reserved)", re.IGNORECASE
+)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 _ORIGINAL_COPY = re.compile(r"\A\s*\[(?:For the original copy|The original copy)[^\]]*\]\s*")
 
@@ -196,7 +199,15 @@ def build_spdx(src: Path, spec: tuple[str, str, str, Replace]) -> str:
         text = text.replace(old, new)
     text = _COPYRIGHT.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
-    return textwrap.fill(text, width=78, break_long_words=False, break_on_hyphens=False) + "\n"
+    lines: list[str] = []
+    for line in textwrap.wrap(text, width=78, break_long_words=False, break_on_hyphens=False):
+        # A wrapped line that happens to start like a copyright line would be dropped by
+        # `normalise`, taking licence words with it: keep it on the line before.
+        if lines and _COPYRIGHT_START.match(line):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def build_ai(src: Path, spec: tuple[str, str, str]) -> str:

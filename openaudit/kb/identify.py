@@ -100,13 +100,18 @@ _CHARS = {
 _SPECIAL_CHARS = re.compile("[" + "".join(_CHARS) + "]")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
-_TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,200}>|<!--.*?-->")
-_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]|\{[^{}\n]{1,60}\}")
+# Tags and template placeholders may be wrapped over a line break; `_keep_newlines` keeps it.
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>|<!--.*?-->", re.S)
+_PLACEHOLDER = re.compile(r"\[[^\[\]]{1,60}\]|\{[^{}]{1,60}\}")
 _URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Horizontal space and punctuation only: a pattern that crossed a line break would
+# shift every later line number. A "line" of more than 300 characters is a whole
+# licence flattened onto one line, not a copyright line.
 _COPYRIGHT_LINE = re.compile(
-    r"^[\W_]*(?:portions\s+)?(?:copyright\b\s*(?:\([cC]\)|©|\d{4}|by\b|:|$)|\([cC]\)\s*\d{4}|©\s*\d{4})"
-    r".*$|^[\W_]*all rights reserved\W*$",
+    r"^[^\w\n]*(?:portions[ \t]+)?"
+    r"(?:copyright\b[ \t]*(?:\([cC]\)|©|\d{4}|by\b|:|$)|\([cC]\)[ \t]*\d{4}|©[ \t]*\d{4})"
+    r".{0,300}$|^[^\w\n]*all rights reserved[^\w\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _PAREN_MARKER = re.compile(r"\((?:[a-zA-Z]|[ivxIVX]{1,5}|\d{1,2})\)")
@@ -179,7 +184,7 @@ def _prepare(text: str) -> str:
     text = _sub_lines(_EMAIL, "@", text)
     text = _COPYRIGHT_LINE.sub("", text)
     if "[" in text or "{" in text:
-        text = _PLACEHOLDER.sub(" ", text)
+        text = _PLACEHOLDER.sub(_keep_newlines(" "), text)
     if "++" in text:
         text = _PLUSPLUS.sub(" pp ", text)
     text = _PAREN_MARKER.sub(" ", text)
@@ -544,11 +549,16 @@ def identify_declared(value: str, kb: KnowledgeBaseLike) -> DeclaredLicence:
     key = raw[len("license:") :] if raw.lower().startswith("license:") else raw
     if not key:
         return DeclaredLicence(value, (), "none")
-    for method, how in (("get", "id"), ("by_spdx", "spdx"), ("find", "alias")):
-        for candidate in dict.fromkeys((key, key.lower())):
-            entry = _lookup(kb, method, candidate)
-            if entry is not None:
-                return DeclaredLicence(value, (entry.id,), how)
+    attempts = (
+        ("get", key, "id"),
+        ("by_spdx", key, "spdx"),
+        ("get", key.lower(), "id"),
+        ("find", key, "alias"),
+    )
+    for method, candidate, how in attempts:
+        entry = _lookup(kb, method, candidate)
+        if entry is not None:
+            return DeclaredLicence(value, (entry.id,), how)
     if _EXPRESSION_HINT.search(key):
         parsed = parse_expression(key, kb)
         if parsed.error is None:
