@@ -124,7 +124,9 @@ class Snapshot:
     @property
     def file_names(self) -> tuple[str, ...]:
         """Every file the repo is known to have, read or not."""
-        names = [s.get("rfilename", "") for s in self.info.get("siblings") or () if isinstance(s, dict)]
+        names = [
+            s.get("rfilename", "") for s in self.info.get("siblings") or () if isinstance(s, dict)
+        ]
         seen = set(names)
         names.extend(f.path for f in self.files if f.path not in seen)
         return tuple(n for n in names if n)
@@ -152,6 +154,22 @@ class Bundle:
     #: Related repos keyed by ModelRef.key-less id: "model:owner/name" or "dataset:owner/name".
     related: Mapping[str, Snapshot] = field(default_factory=dict, hash=False)
     problems: tuple[Problem, ...] = ()
+    #: Licence or policy texts read behind links the card gives, by URL.
+    linked: Mapping[str, LinkedText] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class LinkedText:
+    """A licence or use-policy text read from outside the repository, as stored."""
+
+    url: str
+    text: str
+    sha256: str
+    fetched_at: str
+    #: The hash of the text stored before this one, when the text behind the link changed.
+    previous_sha256: str | None = None
+    #: "fetched" (read in this run) or "store" (offline or unreachable: the stored copy).
+    origin: str = "fetched"
 
 
 @dataclass(frozen=True)

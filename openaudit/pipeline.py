@@ -12,7 +12,8 @@ from pathlib import Path
 
 from openaudit import __version__
 from openaudit.facts import extract
-from openaudit.hub import Collector, HubClient, Store, default_cache_dir
+from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoint_from_env
+from openaudit.hub.links import LinkReader
 from openaudit.kb import KnowledgeBase, load_kb
 from openaudit.model import Bundle, ModelRef, Problem, Scorecard, Verdict
 from openaudit.rules.engine import Judge
@@ -36,16 +37,24 @@ def collect(refs: Sequence[ModelRef], options: AuditOptions) -> list[Bundle]:
     store = Store(options.cache_dir or default_cache_dir()) if options.use_store else None
     # Local folders need the Hub too, for the bases and datasets they name (unless offline).
     client = None if options.offline else HubClient(options.endpoint, timeout=options.timeout)
+    links = LinkReader(
+        store,
+        endpoint=client.endpoint if client else endpoint_from_env(),
+        timeout=options.timeout,
+        offline=options.offline,
+    )
     collector = Collector(
         client,
         store,
         offline=options.offline,
         depth=options.depth,
         with_datasets=options.with_datasets,
+        links=links,
     )
     try:
         return collector.collect_all(list(refs), workers=options.workers)
     finally:
+        links.close()
         if store is not None:
             store.close()
 

@@ -9,15 +9,16 @@ Offline, only the store answers, and what it lacks is named.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from openaudit.hub.client import HubClient, HubError
+from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
 from openaudit.hub.store import Store
-from openaudit.model import Bundle, ModelRef, Problem, Snapshot
+from openaudit.model import Bundle, LinkedText, ModelRef, Problem, Snapshot
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -90,12 +91,14 @@ class Collector:
         offline: bool = False,
         depth: int = DEFAULT_DEPTH,
         with_datasets: bool = True,
+        links: LinkReader | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.offline = offline
         self.depth = depth
         self.with_datasets = with_datasets
+        self.links = links
         #: Folders audited in the same batch, by repo id: a local fine-tune's local base is read from disk.
         self.local: dict[str, str] = {}
 
@@ -128,7 +131,13 @@ class Collector:
                 self._add(ModelRef(ds, kind="dataset", origin=f"dataset of {ref.repo_id}"), walk)
         if self.store is not None and root.commit is not None and not self.offline:
             self.store.put_links(root, walk.links)
-        return Bundle(ref=ref, root=root, related=walk.related, problems=tuple(walk.problems))
+        linked: Mapping[str, LinkedText] = {}
+        if self.links is not None:
+            linked, link_problems = self.links.read_all(licence_links(root))
+            walk.problems.extend(link_problems)
+        return Bundle(
+            ref=ref, root=root, related=walk.related, problems=tuple(walk.problems), linked=linked
+        )
 
     def _follow_bases(self, snap: Snapshot, walk: _Walk, depth: int, seen: set[str]) -> None:
         if depth <= 0:

@@ -1,0 +1,136 @@
+"""Licence and use-policy texts behind links (`license_link: https://...`, links in the card).
+
+Such a text is not part of the repository's commit, so it can change under the
+same commit: each online audit reads it again, keeps it in the evidence store
+with its hash, and says when the hash differs from the stored one. Reads are
+bounded in size, time and redirects; offline, the stored copy is used and a
+link never read is listed, never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from openaudit.hub.store import Store
+from openaudit.model import LinkedText, Problem, Snapshot
+
+MAX_LINK_BYTES = 512 * 1024
+MAX_LINKS = 4
+_MD_LINK = re.compile(r"\[([^\]]{1,200})\]\((https?://[^)\s]+)\)")
+_LICENCEISH = re.compile(r"licen[cs]e|use[-_ ]?policy|acceptable[-_ ]use|terms[-_ ]of[-_ ]use", re.IGNORECASE)
+_HUB_BLOB = re.compile(r"^https?://(?:www\.)?huggingface\.co/(?P<path>.+?)/(?:blob|raw|resolve)/(?P<rest>.+)$")
+
+
+def licence_links(snapshot: Snapshot) -> list[str]:
+    """URLs the card offers for its licence or use policy: `license_link`, then licence-ish links."""
+    card = snapshot.info.get("cardData") or {}
+    urls: list[str] = []
+    link = card.get("license_link")
+    if isinstance(link, str) and re.match(r"^https?://", link.strip()):
+        urls.append(link.strip())
+    readme = snapshot.file("README.md")
+    if readme is not None and readme.text:
+        for text, url in _MD_LINK.findall(readme.text):
+            if _LICENCEISH.search(text) or _LICENCEISH.search(urlparse(url).path):
+                urls.append(url)
+    return list(dict.fromkeys(urls))[:MAX_LINKS]
+
+
+def raw_url(url: str, endpoint: str) -> str:
+    """A Hub page link (`/blob/`) is read as the raw file from the configured endpoint."""
+    m = _HUB_BLOB.match(url)
+    if m:
+        return f"{endpoint.rstrip('/')}/{m.group('path')}/resolve/{m.group('rest')}"
+    return url
+
+
+class LinkReader:
+    """Reads linked texts through httpx; one client per run."""
+
+    def __init__(self, store: Store | None, *, endpoint: str, timeout: float, offline: bool) -> None:
+        self.store = store
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.offline = offline
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def read_all(self, urls: Iterable[str]) -> tuple[Mapping[str, LinkedText], list[Problem]]:
+        found: dict[str, LinkedText] = {}
+        problems: list[Problem] = []
+        for url in urls:
+            result = self.read(url)
+            if isinstance(result, LinkedText):
+                found[url] = result
+                continue
+            stored = self.store.get_text(url) if self.store is not None else None
+            if stored is not None:  # unreachable now: the stored copy still speaks
+                found[url] = LinkedText(url, stored.text, stored.sha256, stored.fetched_at, None, "store")
+            if stored is None or result.reason != "offline-missing":
+                problems.append(result)
+        return found, problems
+
+    def read(self, url: str) -> LinkedText | Problem:
+        if self.offline:
+            return Problem(url, "offline-missing", "link not read (offline)")
+        try:
+            data = self._get(raw_url(url, self.endpoint))
+        except _TooLarge:
+            return Problem(url, "too-large", f"more than {MAX_LINK_BYTES} bytes")
+        except Exception as exc:  # any transport failure is reported, never raised
+            return Problem(url, _reason(exc), f"{type(exc).__name__}: {str(exc)[:120]}")
+        text = data.decode("utf-8", errors="replace")
+        digest = hashlib.sha256(data).hexdigest()
+        if self.store is None:
+            return LinkedText(url, text, digest, "", None, "fetched")
+        old = self.store.get_text(url)
+        stored = self.store.put_text(url, digest, text)
+        changed = old.sha256 if old is not None and old.sha256 != digest else None
+        return LinkedText(url, text, digest, stored.fetched_at, changed, "fetched")
+
+    def _get(self, url: str) -> bytes:
+        import httpx
+
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self.timeout, follow_redirects=True, max_redirects=5)
+        with self._client.stream("GET", url, headers={"Accept": "text/plain, text/markdown, */*"}) as resp:
+            if resp.status_code >= 400:
+                raise _HTTPStatus(resp.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > MAX_LINK_BYTES:
+                    raise _TooLarge
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _HTTPStatus(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, _HTTPStatus):
+        if exc.status == 404:
+            return "not-found"
+        if exc.status == 429:
+            return "rate-limited"
+        return "server-error" if exc.status >= 500 else "access-denied"
+    return "timeout" if "Timeout" in type(exc).__name__ else "network"
