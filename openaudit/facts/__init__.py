@@ -20,6 +20,11 @@ EXTRACTORS: tuple[str, ...] = (
     "openaudit.facts.repo",
     "openaudit.facts.licence",
     "openaudit.facts.weights",
+    "openaudit.facts.lineage",
+    "openaudit.facts.data",
+    "openaudit.facts.docs",
+    "openaudit.facts.code",
+    "openaudit.facts.viability",
 )
 
 

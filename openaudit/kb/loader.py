@@ -218,3 +218,66 @@ def _load(extra_dirs: tuple[Path, ...]) -> KnowledgeBase:
         for path in sorted(folder.glob("*.yml")):
             entries.append(_entry(_read(path), path))
     return _index(entries)
+
+
+FAMILIES_FILE = Path("families") / "families.yml"
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A model family whose name implies a licence (`licenses/families/families.yml`)."""
+
+    id: str
+    name: str
+    #: Knowledge-base ids; empty when the family is restricted but its variant is not nameable.
+    licences: tuple[str, ...]
+    #: Word sequences (already folded) that claim the family.
+    names: tuple[tuple[str, ...], ...]
+    #: Tags the Hub derives from `model_type`: they name the code, not the weights' origin.
+    hub_architecture_tags: tuple[str, ...] = ()
+    source: str = ""
+
+
+def family_words(text: str) -> tuple[str, ...]:
+    """Fold a name, tag or phrase to the words families are matched on."""
+    return tuple(w for w in re.split(r"[^a-z0-9]+", text.lower()) if w)
+
+
+@functools.cache
+def load_families(path: Path | None = None) -> tuple[ModelFamily, ...]:
+    """The family table, checked against the knowledge base so a typo cannot hide a licence."""
+    import yaml
+
+    file = path or data_dir("licenses") / FAMILIES_FILE
+    where = _display(file)
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
+    raw = doc.get("families") if isinstance(doc, dict) else None
+    if not isinstance(raw, list):
+        raise KnowledgeBaseError(f"{where}: families: expected a list")
+    kb = load_kb()
+    out: list[ModelFamily] = []
+    for index, item in enumerate(raw):
+        at = f"{where}: families.{index}"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise KnowledgeBaseError(f"{at}: id: expected a string")
+        names = item.get("names")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise KnowledgeBaseError(f"{at} ({item['id']}): names: expected a list of strings")
+        licences = item.get("licences") or []
+        for lic in licences:
+            if kb.get(lic) is None:
+                raise KnowledgeBaseError(f"{at} ({item['id']}): licences: '{lic}' is not in the knowledge base")
+        out.append(
+            ModelFamily(
+                id=item["id"],
+                name=str(item.get("name", item["id"])),
+                licences=tuple(licences),
+                names=tuple(family_words(n) for n in names),
+                hub_architecture_tags=tuple(str(t).lower() for t in item.get("hub_architecture_tags") or ()),
+                source=str(item.get("source", "")).strip(),
+            )
+        )
+    return tuple(out)

@@ -19,7 +19,7 @@ from openaudit.model import Rule, RuleOutcome, RulePack
 from openaudit.resources import data_dir, schema_path
 
 PACK_FILE = "pack.yml"
-DEFAULT_PACKS: tuple[str, ...] = ("core", "hygiene", "osaid")
+DEFAULT_PACKS: tuple[str, ...] = ("core", "hygiene", "osaid", "lineage", "openness", "osaid-data")
 
 
 class RuleError(Exception):
@@ -127,7 +127,12 @@ def load_pack(path: Path, dimensions: Mapping[str, DimensionSpec]) -> RulePack:
                 source_file=str(file),
             )
         )
-    return RulePack(name=doc["name"], description=doc["description"].strip(), rules=tuple(rules), source=str(file))
+    return RulePack(
+        name=doc["name"],
+        description=doc["description"].strip(),
+        rules=tuple(rules),
+        source=str(file),
+    )
 
 
 def load_dimensions(path: Path | None = None) -> dict[str, DimensionSpec]:
@@ -168,6 +173,8 @@ def load_rules(extra: tuple[Path, ...] = ()) -> RuleSet:
     for pack in packs:
         for rule in pack.rules:
             if rule.id in seen:
-                raise RuleError(f"{rule.source_file}: rule id '{rule.id}' is already defined in {seen[rule.id]}")
+                raise RuleError(
+                    f"{rule.source_file}: rule id '{rule.id}' is already defined in {seen[rule.id]}"
+                )
             seen[rule.id] = rule.source_file
     return RuleSet(packs=tuple(packs), dimensions=dimensions)
