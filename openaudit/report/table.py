@@ -23,6 +23,11 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _cut_id(repo_id: str, width: int) -> str:
+    """Keep the end of a long repo id: variants differ at the end (-GGUF, -Instruct, -v0.2)."""
+    return repo_id if len(repo_id) <= width else "…" + repo_id[-(width - 1) :]
+
+
 def row(v: Verdict) -> list[str]:
     licence = ",".join(v.licence_ids) or "-"
     return [
@@ -38,8 +43,10 @@ def row(v: Verdict) -> list[str]:
 def render(scorecard: Scorecard) -> str:
     lines = [" ".join(name.ljust(width) for name, width in COLUMNS).rstrip()]
     for v in scorecard.models:
-        cells = row(v)
-        lines.append(" ".join(_cut(c, w).ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip())
+        model, *rest = row(v)
+        cells = [_cut_id(model, COLUMNS[0][1])]
+        cells += [_cut(c, w) for c, (_, w) in zip(rest, COLUMNS[1:], strict=True)]
+        lines.append(" ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip())
     notes = []
     for v in scorecard.models:
         for p in v.errors:
