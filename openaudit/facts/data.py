@@ -27,6 +27,14 @@ DATA_HEADING = re.compile(
     r"|^data\s+(?:collection|sources?|overview|card)\b",
     re.IGNORECASE,
 )
+#: A sentence saying what the weights were trained on, naming some kind of data.
+TRAINED_ON = re.compile(
+    r"\b(?:pre-?|post-?)?(?:trained|fine[- ]?tuned|instruction[- ]tuned|tuned)\s+(?:\w+\s+){0,3}?"
+    r"(?:on|with|using)\s+[^.]{0,160}?\b(?:data|datasets?|corpus|corpora|tokens|images|documents|"
+    r"instructions|conversations|dialogues|examples|pairs|texts?|code)\b",
+    re.IGNORECASE,
+)
+_ADVICE = re.compile(r"\byou\b|\byour\b|\bcan be\b|\bmay be\b|\bshould be\b", re.IGNORECASE)
 #: Words of prose below which a section names nothing a reviewer could follow.
 MIN_SECTION_WORDS = 12
 
@@ -36,7 +44,8 @@ def headings(text: str) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     fenced = False
     in_front = text.startswith("---")
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         if in_front:
             if number > 1 and line.strip() == "---":
                 in_front = False
@@ -48,16 +57,28 @@ def headings(text: str) -> list[tuple[int, int, str]]:
         if m and not fenced:
             title = re.sub(r"[*_`:]+", "", m.group(2)).strip()
             out.append((number, len(m.group(1)), title))
+        elif not fenced and _bare_heading(lines, number):
+            # A card stored as rendered text has lost its `#`: a short line standing alone is one.
+            out.append((number, 2, line.strip().strip("*_:")))
     return out
+
+
+def _bare_heading(lines: list[str], number: int) -> bool:
+    line = lines[number - 1].strip()
+    if not line or len(line.split()) > 4 or line[-1] in ".,;!?)" or line.startswith(("-", "*", "|", "<", ">", "!", "[")):
+        return False
+    before = lines[number - 2].strip() if number >= 2 else ""
+    after = lines[number].strip() if number < len(lines) else ""
+    return not before and not after
 
 
 def section_text(text: str, line: int, level: int) -> str:
     """The prose from a heading to the next heading of the same or a higher level."""
     lines = text.splitlines()
     body: list[str] = []
-    for raw in lines[line:]:
+    for index, raw in enumerate(lines[line:], line + 1):
         m = re.match(r"^(#{1,6})\s", raw)
-        if m and len(m.group(1)) <= level:
+        if (m and len(m.group(1)) <= level) or (not m and level >= 2 and _bare_heading(lines, index)):
             break
         body.append(raw)
     return "\n".join(body)
@@ -174,11 +195,30 @@ def extract(ctx: Context) -> Iterator[Fact]:
     if section is not None:
         cite = (ctx.cite_file(root, "README.md", section["line"], f"## {section['heading']}"),)
         yield Fact("data.prose_section", section, cite)
-        yield Fact("data.described", section["words"] >= MIN_SECTION_WORDS, cite)
     else:
         yield Fact("data.prose_section", None)
-        yield Fact("data.described", False, (Evidence("file", "README.md", "no training-data section", root.url("README.md")),))
-    yield Fact("data.disclosed", bool(datasets) or (section is not None and section["words"] >= MIN_SECTION_WORDS), ev)
+        cite = (Evidence("file", "README.md", "no training-data section", root.url("README.md")),)
+    mentions = _trained_on(text)
+    mention_ev = tuple(ctx.cite_file(root, "README.md", n, excerpt) for n, excerpt in mentions[:3])
+    yield Fact("data.prose_mentions", [excerpt for _, excerpt in mentions], mention_ev)
+    described = (section is not None and section["words"] >= MIN_SECTION_WORDS) or bool(mentions)
+    yield Fact("data.described", described, cite + mention_ev)
+    yield Fact("data.disclosed", bool(datasets) or described, ev + cite + mention_ev)
+
+
+def _trained_on(text: str) -> list[tuple[int, str]]:
+    """Lines outside the front matter that say what the model was trained on."""
+    out: list[tuple[int, str]] = []
+    in_front = text.startswith("---")
+    for number, line in enumerate(text.splitlines(), 1):
+        if in_front:
+            if number > 1 and line.strip() == "---":
+                in_front = False
+            continue
+        m = TRAINED_ON.search(line)
+        if m and not _ADVICE.search(line[max(0, m.start() - 40) : m.end()]):
+            out.append((number, m.group(0)[:200]))
+    return out
 
 
 def _unique_terms(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
