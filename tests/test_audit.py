@@ -203,7 +203,7 @@ def test_table_fits_80_columns(all_fixtures: dict[str, dict], fixture_hub: FakeH
     rows = {line.split()[0]: line.split() for line in lines[1:] if line and not line.startswith(("!", "Details"))}
     assert rows["acme/nc-summarizer"][1:4] == ["cc-by-nc-4.0", "restricted", "prohibited"]
     # Long ids keep their distinguishing end.
-    assert "…ama-3.1-acme-chat-sql-lora" in rows
+    assert "…ma-3.1-acme-chat-sql-lora" in rows
     assert any(line.startswith("! acme/disabled-model") for line in lines)
 
 
