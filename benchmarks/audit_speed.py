@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.pop("HF_TOKEN", None)
+os.environ.setdefault("OPENAUDIT_LINK_HOSTS", "127.0.0.1,localhost")  # never leave the machine
 
 from openaudit.model import ModelRef  # noqa: E402
 from openaudit.pipeline import AuditOptions, audit  # noqa: E402

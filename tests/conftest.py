@@ -12,6 +12,8 @@ import tempfile
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+# Licence links in cards point to the real web: the tests may only read loopback ones.
+os.environ["OPENAUDIT_LINK_HOSTS"] = "127.0.0.1,localhost"
 for _var in (
     "HF_TOKEN",
     "HUGGING_FACE_HUB_TOKEN",

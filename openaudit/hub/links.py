@@ -10,6 +10,7 @@ link never read is listed, never guessed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -39,6 +40,17 @@ def licence_links(snapshot: Snapshot) -> list[str]:
             if _LICENCEISH.search(text) or _LICENCEISH.search(urlparse(url).path):
                 urls.append(url)
     return list(dict.fromkeys(urls))[:MAX_LINKS]
+
+
+def allowed_hosts() -> frozenset[str] | None:
+    """`OPENAUDIT_LINK_HOSTS=a,b` limits which hosts links are read from (None: any host).
+
+    Sandboxed runs and the test suite use it to guarantee no request leaves the machine.
+    """
+    value = os.environ.get("OPENAUDIT_LINK_HOSTS")
+    if value is None:
+        return None
+    return frozenset(h.strip().lower() for h in value.split(",") if h.strip())
 
 
 def raw_url(url: str, endpoint: str) -> str:
@@ -82,8 +94,12 @@ class LinkReader:
     def read(self, url: str) -> LinkedText | Problem:
         if self.offline:
             return Problem(url, "offline-missing", "link not read (offline)")
+        target = raw_url(url, self.endpoint)
+        allowed = allowed_hosts()
+        if allowed is not None and (urlparse(target).hostname or "") not in allowed:
+            return Problem(url, "not-fetched", "host not allowed by OPENAUDIT_LINK_HOSTS")
         try:
-            data = self._get(raw_url(url, self.endpoint))
+            data = self._get(target)
         except _TooLarge:
             return Problem(url, "too-large", f"more than {MAX_LINK_BYTES} bytes")
         except Exception as exc:  # any transport failure is reported, never raised
