@@ -19,6 +19,7 @@ from openaudit import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("openaudit.cli.audit:audit", "Audit models: licence, commercial use, weights, data, code, docs."),
     "cache": ("openaudit.cli.cache:cache", "List or clear the evidence store."),
+    "eval": ("openaudit.cli.eval:eval_", "Measure agreement with expert labels on a corpus of Hub snapshots."),
     "licenses": ("openaudit.cli.licenses:licenses", "Browse the licence knowledge base and identify licence texts."),
     "rules": ("openaudit.cli.rules:rules", "List and show the rule packs."),
     "mof": ("openaudit.cli.mof:mof", "Model Openness Framework: classify and export MOT model files."),
