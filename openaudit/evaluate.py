@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openaudit.facts.weights import FORMATS as WEIGHT_FORMATS
 from openaudit.kb import KnowledgeBase
 from openaudit.model import Scorecard, Verdict
 
@@ -249,11 +250,8 @@ def prediction_from_verdict(verdict: Verdict) -> Prediction:
     return Prediction(verdict.id, ids, statuses, summaries)
 
 
-#: Suffixes of weight files, for the baseline's look at the file list.
-WEIGHT_SUFFIXES: tuple[str, ...] = (
-    *(".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".ggml", ".msgpack"),
-    *(".h5", ".keras", ".onnx", ".tflite", ".mlmodel", ".nemo", ".npz", ".pb"),
-)
+#: Suffixes of weight files, for the baseline's look at the file list (the audit's formats).
+WEIGHT_SUFFIXES: tuple[str, ...] = tuple(WEIGHT_FORMATS)
 _OPEN_KINDS = frozenset({"permissive", "public-domain", "weak-copyleft", "strong-copyleft"})
 
 
