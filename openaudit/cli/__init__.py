@@ -17,12 +17,21 @@ from openaudit import __version__
 
 #: name -> "module:attribute". A new command is one new module and one line here.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "audit": ("openaudit.cli.audit:audit", "Audit models: licence, commercial use, weights, data, code, docs."),
+    "audit": (
+        "openaudit.cli.audit:audit",
+        "Audit models: licence, commercial use, weights, data, code, docs.",
+    ),
     "cache": ("openaudit.cli.cache:cache", "List or clear the evidence store."),
     "eval": ("openaudit.cli.eval:eval_", "Measure agreement with expert labels on a corpus of Hub snapshots."),
-    "licenses": ("openaudit.cli.licenses:licenses", "Browse the licence knowledge base and identify licence texts."),
+    "licenses": (
+        "openaudit.cli.licenses:licenses",
+        "Browse the licence knowledge base and identify licence texts.",
+    ),
     "rules": ("openaudit.cli.rules:rules", "List and show the rule packs."),
-    "mof": ("openaudit.cli.mof:mof", "Model Openness Framework: classify and export MOT model files."),
+    "mof": (
+        "openaudit.cli.mof:mof",
+        "Model Openness Framework: classify and export MOT model files.",
+    ),
     "osai": ("openaudit.cli.osai:osai", "European Open Source AI Index: export entries."),
 }
 
@@ -62,7 +71,9 @@ def _available(name: str) -> bool:
     return importlib.util.find_spec(module_name) is not None
 
 
-@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="openaudit")
 def cli() -> None:
     """Audit AI models on the Hugging Face Hub for licence terms and openness.
@@ -95,5 +106,8 @@ def main(argv: list[str] | None = None) -> Any:
         if _INPUT_ERRORS.get(type(exc).__module__) == type(exc).__name__ and module is not None:
             click.echo(f"openaudit: {exc}", err=True)
             sys.exit(2)
-        click.echo(f"openaudit: internal error: {type(exc).__name__}: {exc} (OPENAUDIT_DEBUG=1 for details)", err=True)
+        click.echo(
+            f"openaudit: internal error: {type(exc).__name__}: {exc} (OPENAUDIT_DEBUG=1 for details)",
+            err=True,
+        )
         sys.exit(70)

@@ -21,8 +21,12 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def output_option(func: F) -> F:
-    return click.option("--output", "-o", type=click.Path(path_type=Path),
-                        help="Write the report to this file instead of standard output.")(func)
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(path_type=Path),
+        help="Write the report to this file instead of standard output.",
+    )(func)
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -37,8 +41,14 @@ def write_output(text: str, output: Path | None) -> None:
         fail(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})")
 
 
-def gather_refs(models: tuple[str, ...], paths: tuple[Path, ...], hf_cache: bool, hf_cache_dir: Path | None,
-                from_file: Path | None, revision: str | None) -> list[ModelRef]:
+def gather_refs(
+    models: tuple[str, ...],
+    paths: tuple[Path, ...],
+    hf_cache: bool,
+    hf_cache_dir: Path | None,
+    from_file: Path | None,
+    revision: str | None,
+) -> list[ModelRef]:
     """Every reference from every source, in the order given; input errors exit 2."""
     from openaudit.hub.local import LocalSourceError, cache_refs, find_model_folders, folder_ref
     from openaudit.sources import SourceError, parse_ref, refs_from_file

@@ -84,11 +84,17 @@ class Context:
         )
 
     def cite_api(self, snapshot: Snapshot, key: str, value: Any) -> Evidence:
-        return Evidence(source="api", locator=key, excerpt=f"{key}: {_short(value)}", url=snapshot.url())
+        return Evidence(
+            source="api", locator=key, excerpt=f"{key}: {_short(value)}", url=snapshot.url()
+        )
 
-    def cite_file(self, snapshot: Snapshot, path: str, line: int | None = None, excerpt: str = "") -> Evidence:
+    def cite_file(
+        self, snapshot: Snapshot, path: str, line: int | None = None, excerpt: str = ""
+    ) -> Evidence:
         locator = f"{path}:{line}" if line else path
-        return Evidence(source="file", locator=locator, excerpt=excerpt[:200], url=snapshot.url(path, line))
+        return Evidence(
+            source="file", locator=locator, excerpt=excerpt[:200], url=snapshot.url(path, line)
+        )
 
 
 def _short(value: Any, limit: int = 160) -> str:

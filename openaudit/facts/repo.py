@@ -12,7 +12,9 @@ def extract(ctx: Context) -> Iterator[Fact]:
     snap = ctx.bundle.root
     problems = list(ctx.bundle.problems)
     if snap is None:
-        yield Fact("repo.readable", False, note="; ".join(f"{p.subject}: {p.reason}" for p in problems))
+        yield Fact(
+            "repo.readable", False, note="; ".join(f"{p.subject}: {p.reason}" for p in problems)
+        )
         return
     problems.extend(snap.problems)
     yield Fact("repo.readable", True)
@@ -25,7 +27,11 @@ def extract(ctx: Context) -> Iterator[Fact]:
         yield Fact("repo.gated", gated if gated else False, (ctx.cite_api(snap, "gated", gated),))
         prompt = ctx.card(snap).metadata.get("extra_gated_prompt")
         if gated and isinstance(prompt, str):
-            yield Fact("repo.gate_prompt", prompt[:500], (ctx.cite_metadata(snap, "extra_gated_prompt", prompt),))
+            yield Fact(
+                "repo.gate_prompt",
+                prompt[:500],
+                (ctx.cite_metadata(snap, "extra_gated_prompt", prompt),),
+            )
     card = ctx.card(snap)
     yield Fact("card.present", bool(card.text) or card.origin == "api")
     yield Fact("card.metadata_source", card.origin or None)
@@ -38,6 +44,12 @@ def extract(ctx: Context) -> Iterator[Fact]:
         )
     unread = sorted({p.subject for p in snap.problems})
     yield Fact("repo.unread_files", unread)
-    gate_reasons = sorted({p.reason for p in snap.problems if p.reason.startswith("gated") or p.reason == "access-denied"})
+    gate_reasons = sorted(
+        {
+            p.reason
+            for p in snap.problems
+            if p.reason.startswith("gated") or p.reason == "access-denied"
+        }
+    )
     if gate_reasons:
         yield Fact("repo.access", gate_reasons[0])

@@ -32,12 +32,16 @@ def extract(ctx: Context) -> Iterator[Fact]:
     if not names:
         yield Fact("weights.files_known", False, note="the repo's file list was not available")
         return
-    weights = [n for n in names if _format(n) and not any(x in n.rsplit("/", 1)[-1] for x in _NOT_WEIGHTS)]
+    weights = [
+        n for n in names if _format(n) and not any(x in n.rsplit("/", 1)[-1] for x in _NOT_WEIGHTS)
+    ]
     formats = sorted({f for f in (_format(n) for n in weights) if f})
     listing = Evidence(
         source="api" if snap.origin != "local" else "file",
         locator="siblings" if snap.origin != "local" else "folder listing",
-        excerpt=", ".join(weights[:6]) + (" …" if len(weights) > 6 else "") if weights else "no weight files",
+        excerpt=", ".join(weights[:6]) + (" …" if len(weights) > 6 else "")
+        if weights
+        else "no weight files",
         url=snap.url(),
     )
     yield Fact("weights.files_known", True)

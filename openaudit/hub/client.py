@@ -54,7 +54,9 @@ def wanted_files(names: Iterable[str], card: Mapping[str, Any] | None) -> list[s
     names = list(names)
     present = set(names)
     picked = [n for n in _ALWAYS if n in present]
-    picked += sorted(n for n in names if "/" not in n and _LICENCE_FILE.match(n) and n not in picked)
+    picked += sorted(
+        n for n in names if "/" not in n and _LICENCE_FILE.match(n) and n not in picked
+    )
     link = (card or {}).get("license_link")
     if isinstance(link, str) and not re.match(r"^[a-z]+://", link):
         target = link.lstrip("./")
@@ -115,7 +117,11 @@ class HubClient:
             for name in wanted_files(names, info.get("cardData")):
                 size = sizes.get(name)
                 if isinstance(size, int) and size > self.max_file_bytes:
-                    problems.append(Problem(name, "too-large", f"{size} bytes; read up to {self.max_file_bytes}"))
+                    problems.append(
+                        Problem(
+                            name, "too-large", f"{size} bytes; read up to {self.max_file_bytes}"
+                        )
+                    )
                     continue
                 try:
                     files.append(self._download(ref, commit, name, Path(tmp)))
@@ -164,7 +170,9 @@ def read_repo_file(name: str, path: Path, limit: int) -> RepoFile:
         text: str | None = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1") if b"\x00" not in data else None
-    return RepoFile(path=name, size=path.stat().st_size, text=text, sha256=digest, truncated=truncated)
+    return RepoFile(
+        path=name, size=path.stat().st_size, text=text, sha256=digest, truncated=truncated
+    )
 
 
 def problem_from_exception(subject: str, exc: BaseException) -> Problem:
@@ -179,8 +187,14 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
     detail = _first_line(exc)
     if isinstance(exc, errors.GatedRepoError):
         if status == 401 or not _token_present():
-            return Problem(subject, "gated-no-token", "gated: set HF_TOKEN with a token that accepted the terms")
-        return Problem(subject, "gated-not-accepted", "gated: the token's user has not accepted the terms")
+            return Problem(
+                subject,
+                "gated-no-token",
+                "gated: set HF_TOKEN with a token that accepted the terms",
+            )
+        return Problem(
+            subject, "gated-not-accepted", "gated: the token's user has not accepted the terms"
+        )
     if isinstance(exc, errors.DisabledRepoError):
         return Problem(subject, "disabled", "the repository is disabled")
     if isinstance(exc, errors.RevisionNotFoundError):
@@ -205,7 +219,9 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
     if "Timeout" in name:
         return Problem(subject, "timeout", "the Hub did not answer in time")
     if isinstance(exc, errors.LocalEntryNotFoundError):
-        return Problem(subject, "network", "the file could not be downloaded (network or server error)")
+        return Problem(
+            subject, "network", "the file could not be downloaded (network or server error)"
+        )
     if isinstance(exc, ConnectionError | OSError) or "Connect" in name or "Network" in name:
         return Problem(subject, "network", f"could not reach the Hub ({name})")
     if isinstance(exc, ValueError | KeyError | TypeError):

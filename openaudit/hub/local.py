@@ -25,7 +25,9 @@ class LocalSourceError(Exception):
 
 
 def is_model_folder(path: Path) -> bool:
-    return path.is_dir() and any((path / n).is_file() for n in ("README.md", "config.json", "adapter_config.json"))
+    return path.is_dir() and any(
+        (path / n).is_file() for n in ("README.md", "config.json", "adapter_config.json")
+    )
 
 
 def find_model_folders(path: Path, depth: int = 3) -> list[Path]:
@@ -58,14 +60,22 @@ def cache_refs(cache_dir: Path | None = None) -> tuple[list[ModelRef], list[Prob
     except CacheNotFound as exc:
         return [], [Problem(str(cache_dir or "HF cache"), "not-found", str(exc).splitlines()[0])]
     refs: list[ModelRef] = []
-    problems = [Problem(str(w.repo_path if hasattr(w, "repo_path") else w), "malformed", str(w)) for w in info.warnings]
+    problems = [
+        Problem(str(w.repo_path if hasattr(w, "repo_path") else w), "malformed", str(w))
+        for w in info.warnings
+    ]
     for repo in sorted(info.repos, key=lambda r: r.repo_id):
         if repo.repo_type != "model" or not repo.revisions:
             continue
         revs = sorted(repo.revisions, key=lambda r: ("main" not in r.refs, -r.last_modified))
         rev = revs[0]
         refs.append(
-            ModelRef(repo_id=repo.repo_id, revision=rev.commit_hash, local_path=str(rev.snapshot_path), origin="hf-cache")
+            ModelRef(
+                repo_id=repo.repo_id,
+                revision=rev.commit_hash,
+                local_path=str(rev.snapshot_path),
+                origin="hf-cache",
+            )
         )
     return refs, problems
 
@@ -108,7 +118,14 @@ def read_folder(ref: ModelRef, max_file_bytes: int = MAX_FILE_BYTES) -> Snapshot
     if commit:
         info["sha"] = commit
     origin = "hf-cache" if ref.origin == "hf-cache" else "local"
-    return Snapshot(ref=ref, commit=commit, info=info, files=tuple(files), problems=tuple(problems), origin=origin)
+    return Snapshot(
+        ref=ref,
+        commit=commit,
+        info=info,
+        files=tuple(files),
+        problems=tuple(problems),
+        origin=origin,
+    )
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any] | None, Problem | None]:

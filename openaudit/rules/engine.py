@@ -50,7 +50,10 @@ def _render(template: str, facts: Facts) -> str:
         if value is None:
             return "unknown"
         if isinstance(value, list):
-            return ", ".join(str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value) or "none"
+            return (
+                ", ".join(str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value)
+                or "none"
+            )
         return str(value)
 
     return _PLACEHOLDER.sub(sub, template)
@@ -66,7 +69,9 @@ def _evidence(rule: Rule, facts: Facts) -> tuple[Evidence, ...]:
     return tuple(seen)
 
 
-def evaluate_rule(rule: Rule, facts: Facts, tree: Mapping[str, Any], program: Any) -> Finding | None:
+def evaluate_rule(
+    rule: Rule, facts: Facts, tree: Mapping[str, Any], program: Any
+) -> Finding | None:
     missing = [name for name in rule.requires if facts.value(name) is None]
     outcome: RuleOutcome
     if missing:
@@ -115,7 +120,9 @@ class Judge:
                 out.append(finding)
         return out
 
-    def roll_up(self, name: str, findings: Iterable[Finding]) -> tuple[str, str, tuple[Finding, ...]]:
+    def roll_up(
+        self, name: str, findings: Iterable[Finding]
+    ) -> tuple[str, str, tuple[Finding, ...]]:
         spec = self.ruleset.dimensions[name]
         mine = tuple(f for f in findings if f.dimension == name)
         for status in spec.precedence:
@@ -124,7 +131,14 @@ class Judge:
                     return status, f.message, mine
         return spec.default, spec.default_summary, mine
 
-    def verdict(self, facts: Facts, *, source: str, errors: Iterable[Problem] = (), mof_class: int | None = None) -> Verdict:
+    def verdict(
+        self,
+        facts: Facts,
+        *,
+        source: str,
+        errors: Iterable[Problem] = (),
+        mof_class: int | None = None,
+    ) -> Verdict:
         findings = self.findings(facts)
         dims = []
         for name in DIMENSIONS:
