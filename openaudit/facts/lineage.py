@@ -12,48 +12,36 @@ Family names that imply a licence come from `licenses/families/families.yml`, ne
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from openaudit.cardtext import REPO_ID, base_mentions, gguf_bases
 from openaudit.facts.context import Context, line_of
 from openaudit.facts.licence import kb_evidence, read_snapshot
-from openaudit.kb.loader import ModelFamily, family_words, load_families
+from openaudit.kb.loader import ModelFamily, family_words
 from openaudit.model import Evidence, Fact, Snapshot
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_REPO_ID = REPO_ID
 _RELATIONS = frozenset({"adapter", "merge", "quantized", "finetune"})
-_HF_MODEL_LINK = re.compile(
-    r"https?://(?:www\.)?huggingface\.co/(?!datasets/|spaces/|docs/|blog/|papers/|collections/)"
-    r"([A-Za-z0-9][\w.-]*/[\w.-]+)"
-)
-#: Phrases a card uses to say where its weights come from; the base must follow in the sentence.
-_DERIVED_PHRASE = re.compile(
-    r"(fine[- ]?tun(?:ed|ing)(?:\s+version)?\s+(?:of|from|on top of|on)"
-    r"|finetuned\s+(?:version\s+)?(?:of|from)"
-    r"|instruct(?:ion)?[- ]tuned\s+version\s+of"
-    r"|quanti[sz](?:ed|ations?)(?:\s+(?:version|model|weights|files))?\s+of"
-    r"|quants?\s+of"
-    r"|gguf\s+(?:version|format|files|model)\s+(?:of|for)"
-    r"|based\s+on|built\s+(?:on|upon)|converted\s+from|derived\s+from|distilled\s+from"
-    r"|merge\s+of|merged\s+from|lora\s+(?:adapter\s+)?(?:of|for)|adapter\s+for"
-    r"|continued\s+pre-?training\s+(?:of|from))",
-    re.IGNORECASE,
-)
-#: Model-card template fields whose whole value names the base ("Finetuned from model: X").
-_BASE_FIELD = re.compile(
-    r"(?:fine-?tuned\s+from\s+model|original\s+model|base\s+model|model\s+creator's?\s+model)"
-    r"\s*\**\s*:\s*\**\s*(.+)",
-    re.IGNORECASE,
-)
-_MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-_BACKTICK = re.compile(r"`([^`\s]{2,80})`")
-_BARE_ID = re.compile(r"(?<![\w/.-])([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?![\w/-])")
 #: Author tags that say the weights were made from other weights.
 _DERIVATIVE_TAGS = frozenset(
-    {"merge", "mergekit", "lazymergekit", "lora", "qlora", "peft", "adapter", "finetune", "finetuned",
-     "fine-tuned", "quantized", "gptq", "awq", "exl2"}
+    {
+        "merge",
+        "mergekit",
+        "lazymergekit",
+        "lora",
+        "qlora",
+        "peft",
+        "adapter",
+        "finetune",
+        "finetuned",
+        "fine-tuned",
+        "quantized",
+        "gptq",
+        "awq",
+        "exl2",
+    }
 )
 
 
@@ -149,18 +137,12 @@ def declared_bases(ctx: Context, snap: Snapshot, *, prose: bool) -> Declared:
                 out.names.append((value.strip(), ev))
     gguf = snap.info.get("gguf")
     if isinstance(gguf, Mapping):
-        for key, value in gguf.items():
-            if "base_model" not in str(key) and "basename" not in str(key):
-                continue
-            for item in _as_ids(value):
-                found = _HF_MODEL_LINK.search(item)
-                ev = ctx.cite_api(snap, f"gguf.{key}", item)
-                if found:
-                    out.claim(found.group(1), "gguf", ev, "quantized")
-                elif _REPO_ID.match(item):
-                    out.claim(item, "gguf", ev, "quantized")
-                else:
-                    out.names.append((item, ev))
+        for key, item, is_id in gguf_bases(gguf):
+            ev = ctx.cite_api(snap, f"gguf.{key}", item)
+            if is_id:
+                out.claim(item, "gguf", ev, "quantized")
+            else:
+                out.names.append((item, ev))
     if prose and card.body:
         _prose_bases(ctx, snap, card.text, out)
     return out
@@ -168,38 +150,12 @@ def declared_bases(ctx: Context, snap: Snapshot, *, prose: bool) -> Declared:
 
 def _prose_bases(ctx: Context, snap: Snapshot, text: str, out: Declared) -> None:
     """Bases a card names in its prose: links or names that follow a derivation phrase."""
-    own = snap.ref.repo_id.lower()
-    in_front = text.startswith("---")
-    for number, line in enumerate(text.splitlines(), 1):
-        if in_front:
-            if number > 1 and line.strip() == "---":
-                in_front = False
-            continue
-        field_match = _BASE_FIELD.search(line)
-        phrase = _DERIVED_PHRASE.search(line)
-        if field_match:
-            tail = field_match.group(1)
-        elif phrase:
-            tail = re.split(r"(?<=[a-z0-9)\]`])\.\s", line[phrase.end() :], maxsplit=1)[0][:240]
-        else:
-            continue
-        ev = ctx.cite_file(snap, "README.md", number, line.strip())
-        ids = [m.group(1) for m in _HF_MODEL_LINK.finditer(tail)]
-        ids += [m.group(1) for m in _BARE_ID.finditer(_MD_LINK.sub(r"\1", tail)) if "://" not in m.group(1)]
-        names = [m.group(1) for m in _MD_LINK.finditer(tail)] + [m.group(1) for m in _BACKTICK.finditer(tail)]
-        if field_match and not ids and not names:
-            names = [tail.strip(" *_`[]")[:80]]
-        found_id = False
-        for repo_id in ids:
-            repo_id = repo_id.rstrip(".,;:)")
-            if repo_id.lower() == own or not _REPO_ID.match(repo_id) or repo_id.lower().endswith((".md", ".py")):
-                continue
+    for mention in base_mentions(text, snap.ref.repo_id):
+        ev = ctx.cite_file(snap, "README.md", mention.line, mention.text)
+        for repo_id in mention.ids:
             out.claim(repo_id, "prose", ev)
-            found_id = True
-        if not found_id:
-            for name in names:
-                if name.strip() and "/" not in name.strip(" /"):
-                    out.names.append((name.strip(), ev))
+        for name in mention.names:
+            out.names.append((name, ev))
 
 
 @dataclass(frozen=True)
@@ -220,15 +176,18 @@ def _match_families(words: tuple[str, ...], families: tuple[ModelFamily, ...]) -
                 if words[i : i + n] == name:
                     spans.append((i, i + n, fam))
     kept = [
-        s for s in spans
+        s
+        for s in spans
         if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
     ]
     return list(dict.fromkeys(s[2] for s in kept))
 
 
-def family_claims(ctx: Context, snap: Snapshot, names: list[tuple[str, Evidence]], base_ids: list[str]) -> list[FamilyClaim]:
+def family_claims(
+    ctx: Context, snap: Snapshot, names: list[tuple[str, Evidence]], base_ids: list[str]
+) -> list[FamilyClaim]:
     """Restricted families claimed by author tags, the repo's name, and names of its bases."""
-    families = getattr(ctx.kb, "families", None) or load_families()
+    families = ctx.kb.families
     meta = ctx.card(snap).metadata
     author_tags = {t.lower() for t in _as_ids(meta.get("tags"))}
     config = snap.info.get("config")
@@ -240,7 +199,9 @@ def family_claims(ctx: Context, snap: Snapshot, names: list[tuple[str, Evidence]
     texts: list[tuple[str, str, Evidence, bool]] = []
     for tag in snap.info.get("tags") or ():
         if isinstance(tag, str) and ":" not in tag:
-            texts.append((tag, "tag", Evidence("tag", "tags", tag, snap.url()), tag.lower() in author_tags))
+            texts.append(
+                (tag, "tag", Evidence("tag", "tags", tag, snap.url()), tag.lower() in author_tags)
+            )
     for tag in author_tags:
         texts.append((tag, "tag", ctx.cite_metadata(snap, "tags", tag), True))
     name = snap.ref.repo_id.split("/", 1)[-1]
@@ -248,7 +209,9 @@ def family_claims(ctx: Context, snap: Snapshot, names: list[tuple[str, Evidence]
     for text, ev in names:
         texts.append((text, "base name", ev, True))
     for base in base_ids:
-        texts.append((base.split("/", 1)[-1], "base id", Evidence("rule", "lineage.bases", base), True))
+        texts.append(
+            (base.split("/", 1)[-1], "base id", Evidence("rule", "lineage.bases", base), True)
+        )
     out: list[FamilyClaim] = []
     seen: set[tuple[str, str]] = set()
     for text, via, ev, authored in texts:
@@ -267,7 +230,9 @@ def family_claims(ctx: Context, snap: Snapshot, names: list[tuple[str, Evidence]
     return out
 
 
-def _derivative_signals(ctx: Context, snap: Snapshot, declared: Declared) -> list[tuple[str, Evidence]]:
+def _derivative_signals(
+    ctx: Context, snap: Snapshot, declared: Declared
+) -> list[tuple[str, Evidence]]:
     """Signs that the weights were made from other weights, whether or not a base is named."""
     signals: list[tuple[str, Evidence]] = []
     meta = ctx.card(snap).metadata
@@ -275,16 +240,22 @@ def _derivative_signals(ctx: Context, snap: Snapshot, declared: Declared) -> lis
     if "adapter_config.json" in names:
         signals.append(("adapter_config.json present", ctx.cite_file(snap, "adapter_config.json")))
     if declared.relation:
-        signals.extend((f"base_model_relation: {declared.relation}", e) for e in declared.relation_evidence[:1])
+        signals.extend(
+            (f"base_model_relation: {declared.relation}", e) for e in declared.relation_evidence[:1]
+        )
     if str(meta.get("library_name") or snap.info.get("library_name") or "").lower() == "peft":
         signals.append(("library_name: peft", ctx.cite_metadata(snap, "library_name", "peft")))
     if meta.get("quantized_by"):
-        signals.append(("quantized_by", ctx.cite_metadata(snap, "quantized_by", meta.get("quantized_by"))))
+        signals.append(
+            ("quantized_by", ctx.cite_metadata(snap, "quantized_by", meta.get("quantized_by")))
+        )
     for tag in _as_ids(meta.get("tags")):
         if tag.lower() in _DERIVATIVE_TAGS:
             signals.append((f"tag {tag}", ctx.cite_metadata(snap, "tags", tag)))
     if ctx.value("weights.adapter_only"):
-        signals.append(("adapter-only weights", Evidence("api", "siblings", "adapter_model.*", snap.url())))
+        signals.append(
+            ("adapter-only weights", Evidence("api", "siblings", "adapter_model.*", snap.url()))
+        )
     for text, ev in declared.names:
         signals.append((f"base named: {text}", ev))
     return signals
@@ -363,11 +334,15 @@ def extract(ctx: Context) -> Iterator[Fact]:
             entry["licence_ids"] = lic.ids
             entry["declared_licences"] = [d["value"] for d in lic.declared]
             entry["terms"] = lic.terms
-            entry["licence_known"] = bool(lic.entries) and all(t["kind"] != "unknown" for t in lic.terms)
+            entry["licence_known"] = bool(lic.entries) and all(
+                t["kind"] != "unknown" for t in lic.terms
+            )
             chain_ev.extend(lic.cite)
             chain_ev.extend(kb_evidence(e) for e in lic.entries)
             if not lic.declared:
-                chain_ev.append(Evidence("api", "cardData.license", "no licence declared", snap.url()))
+                chain_ev.append(
+                    Evidence("api", "cardData.license", "no licence declared", snap.url())
+                )
             parent_decl = declared_bases(ctx, snap, prose=False)
             for sub in parent_decl.bases.values():
                 queue.append((sub, claim.id, depth + 1, (*path, claim.id)))
@@ -376,7 +351,12 @@ def extract(ctx: Context) -> Iterator[Fact]:
     direct_ids = {b.id for b in direct}
     yield Fact("lineage.is_derivative", is_derivative, decl_ev + tuple(e for _, e in signals))
     yield Fact("lineage.derivative_signals", [s for s, _ in signals], tuple(e for _, e in signals))
-    yield Fact("lineage.relation", relation, tuple(declared.relation_evidence) or decl_ev, note=relation_by or "")
+    yield Fact(
+        "lineage.relation",
+        relation,
+        tuple(declared.relation_evidence) or decl_ev,
+        note=relation_by or "",
+    )
     yield Fact("lineage.relation_declared_by", relation_by)
     yield Fact(
         "lineage.base_declared_by",
@@ -386,8 +366,14 @@ def extract(ctx: Context) -> Iterator[Fact]:
     yield Fact("lineage.bases", [b for b in bases if b["id"] in direct_ids], tuple(chain_ev))
     yield Fact("lineage.ancestors", bases, tuple(chain_ev))
     yield Fact("lineage.base_ids", [b["id"] for b in bases if b["id"] in direct_ids], decl_ev)
-    yield Fact("lineage.prose_base_names", [n for n, _ in declared.names], tuple(e for _, e in declared.names))
-    yield Fact("lineage.base_undeclared", is_derivative and not direct, tuple(e for _, e in signals))
+    yield Fact(
+        "lineage.prose_base_names",
+        [n for n, _ in declared.names],
+        tuple(e for _, e in declared.names),
+    )
+    yield Fact(
+        "lineage.base_undeclared", is_derivative and not direct, tuple(e for _, e in signals)
+    )
     unreadable = [b for b in bases if not b["readable"]]
     yield Fact("lineage.base_unreadable", bool(unreadable), tuple(chain_ev))
     yield Fact(
@@ -396,10 +382,16 @@ def extract(ctx: Context) -> Iterator[Fact]:
         decl_ev,
     )
     unknown_terms = [b["id"] for b in bases if b["readable"] and not b["licence_known"]]
-    yield Fact("lineage.base_licence_unknown", unknown_terms, tuple(chain_ev) if unknown_terms else ())
+    yield Fact(
+        "lineage.base_licence_unknown", unknown_terms, tuple(chain_ev) if unknown_terms else ()
+    )
     yield Fact(
         "lineage.base_licences",
-        [f"{b['id']}: {', '.join(b['licence_ids']) or 'none identified'}" for b in bases if b["readable"]],
+        [
+            f"{b['id']}: {', '.join(b['licence_ids']) or 'none identified'}"
+            for b in bases
+            if b["readable"]
+        ],
         tuple(chain_ev),
     )
     yield Fact("lineage.cycle", cycles, decl_ev if cycles else ())
@@ -424,13 +416,23 @@ def extract(ctx: Context) -> Iterator[Fact]:
         [i for i, srcs in origin.items() if root.ref.repo_id not in srcs],
         tuple(chain_ev),
     )
-    yield Fact("licence.effective_origin", [f"{i} ({', '.join(s)})" for i, s in origin.items()], tuple(chain_ev))
+    yield Fact(
+        "licence.effective_origin",
+        [f"{i} ({', '.join(s)})" for i, s in origin.items()],
+        tuple(chain_ev),
+    )
 
     # Family claims: names and tags that imply a licence no declared or inherited licence honours.
     claims = family_claims(ctx, root, declared.names, [b["id"] for b in bases])
     kb = ctx.kb
     claim_rows = [
-        {"family": c.family.id, "name": c.family.name, "licences": list(c.family.licences), "text": c.text, "via": c.via}
+        {
+            "family": c.family.id,
+            "name": c.family.name,
+            "licences": list(c.family.licences),
+            "text": c.text,
+            "via": c.via,
+        }
         for c in claims
     ]
     yield Fact("lineage.family_claims", claim_rows, tuple(c.evidence for c in claims))

@@ -8,12 +8,14 @@ Offline, only the store answers, and what it lacks is named.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from openaudit.cardtext import base_mentions, gguf_bases
 from openaudit.hub.client import HubClient, HubError
 from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
@@ -27,8 +29,12 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 DEFAULT_DEPTH = 4
 
 
-def related_refs(snapshot: Snapshot) -> tuple[list[str], list[str]]:
-    """Base-model and dataset repo ids a snapshot names, in the order they were declared."""
+def related_refs(snapshot: Snapshot, *, prose: bool = False) -> tuple[list[str], list[str]]:
+    """Base-model and dataset repo ids a snapshot names, in the order they were declared.
+
+    With `prose`, bases the card names only in its text ("fine-tuned from [x](...)") are
+    followed too: the audited model's own card is read that way, its bases' cards are not.
+    """
     card = snapshot.info.get("cardData") or {}
     bases = _ids(card.get("base_model"))
     datasets = _ids(card.get("datasets"))
@@ -42,14 +48,19 @@ def related_refs(snapshot: Snapshot) -> tuple[list[str], list[str]]:
             datasets.append(tag.split(":", 1)[1])
     adapter = snapshot.file("adapter_config.json")
     if adapter is not None and adapter.text:
-        import json
-
         try:
             data = json.loads(adapter.text)
         except ValueError:
             data = {}
         if isinstance(data, dict):
             bases.extend(_ids(data.get("base_model_name_or_path")))
+    gguf = snapshot.info.get("gguf")
+    if isinstance(gguf, dict):
+        bases.extend(value for _, value, is_id in gguf_bases(gguf) if is_id)
+    readme = snapshot.file("README.md")
+    if prose and readme is not None and readme.text:
+        for mention in base_mentions(readme.text, snapshot.ref.repo_id):
+            bases.extend(mention.ids)
     return _unique(b for b in bases if _REPO_ID.match(b)), _unique(
         d for d in datasets if _REPO_ID.match(d)
     )
@@ -104,7 +115,9 @@ class Collector:
 
     def collect_all(self, refs: list[ModelRef], workers: int = 4) -> list[Bundle]:
         """Bundles in the order of `refs`; a failure is a Bundle with problems, never a gap."""
-        self.local.update({r.repo_id: r.local_path for r in refs if r.local_path and r.kind == "model"})
+        self.local.update(
+            {r.repo_id: r.local_path for r in refs if r.local_path and r.kind == "model"}
+        )
         if len(refs) <= 1 or workers <= 1:
             return [self.collect(r) for r in refs]
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -125,7 +138,7 @@ class Collector:
         pinned = root.commit is not None and (ref.revision == root.commit or self.offline)
         known = self.store.get_links(root) if pinned and self.store is not None else {}
         walk = _Walk(known=known)
-        self._follow_bases(root, walk, depth=self.depth, seen={f"model:{ref.repo_id}"})
+        self._follow_bases(root, walk, depth=self.depth, seen={f"model:{ref.repo_id}"}, prose=True)
         if self.with_datasets:
             for ds in related_refs(root)[1]:
                 self._add(ModelRef(ds, kind="dataset", origin=f"dataset of {ref.repo_id}"), walk)
@@ -139,10 +152,12 @@ class Collector:
             ref=ref, root=root, related=walk.related, problems=tuple(walk.problems), linked=linked
         )
 
-    def _follow_bases(self, snap: Snapshot, walk: _Walk, depth: int, seen: set[str]) -> None:
+    def _follow_bases(
+        self, snap: Snapshot, walk: _Walk, depth: int, seen: set[str], prose: bool = False
+    ) -> None:
         if depth <= 0:
             return
-        for base in related_refs(snap)[0]:
+        for base in related_refs(snap, prose=prose)[0]:
             key = f"model:{base}"
             if key in seen:
                 continue  # a cycle, or a base shared by two parents: read once

@@ -8,6 +8,7 @@ known id, SPDX id, name or alias is simply not found.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -73,6 +74,8 @@ class KnowledgeBase:
     _by_id: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
     _by_spdx: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
     _by_key: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
+    #: Model families whose names imply a licence, checked against the entries above.
+    families: tuple[ModelFamily, ...] = field(default=(), repr=False, hash=False, compare=False)
 
     def get(self, license_id: str) -> LicenseEntry | None:
         return self._by_id.get(license_id)
@@ -217,7 +220,8 @@ def _load(extra_dirs: tuple[Path, ...]) -> KnowledgeBase:
             raise KnowledgeBaseError(f"{folder}: not a folder of licence files")
         for path in sorted(folder.glob("*.yml")):
             entries.append(_entry(_read(path), path))
-    return _index(entries)
+    kb = _index(entries)
+    return dataclasses.replace(kb, families=_read_families(data_dir("licenses") / FAMILIES_FILE, kb))
 
 
 FAMILIES_FILE = Path("families") / "families.yml"
@@ -243,12 +247,17 @@ def family_words(text: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[^a-z0-9]+", text.lower()) if w)
 
 
-@functools.cache
 def load_families(path: Path | None = None) -> tuple[ModelFamily, ...]:
-    """The family table, checked against the knowledge base so a typo cannot hide a licence."""
+    """The family table (the shipped one is also `load_kb().families`)."""
+    if path is None:
+        return load_kb().families
+    return _read_families(path, load_kb())
+
+
+def _read_families(file: Path, kb: KnowledgeBase) -> tuple[ModelFamily, ...]:
+    """Checked against the knowledge base so a typo cannot hide a licence."""
     import yaml
 
-    file = path or data_dir("licenses") / FAMILIES_FILE
     where = _display(file)
     try:
         doc = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -257,7 +266,6 @@ def load_families(path: Path | None = None) -> tuple[ModelFamily, ...]:
     raw = doc.get("families") if isinstance(doc, dict) else None
     if not isinstance(raw, list):
         raise KnowledgeBaseError(f"{where}: families: expected a list")
-    kb = load_kb()
     out: list[ModelFamily] = []
     for index, item in enumerate(raw):
         at = f"{where}: families.{index}"

@@ -1,0 +1,119 @@
+"""Reading base-model names out of a card's prose and GGUF metadata.
+
+Both the hub stage (which must know what to fetch) and the facts stage (which
+cites where each base was named) need the same reading, so it lives here, below
+both, as pure functions over text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+HF_MODEL_LINK = re.compile(
+    r"https?://(?:www\.)?huggingface\.co/(?!datasets/|spaces/|docs/|blog/|papers/|collections/)"
+    r"([A-Za-z0-9][\w.-]*/[\w.-]+)"
+)
+#: Phrases a card uses to say where its weights come from; the base must follow in the sentence.
+DERIVED_PHRASE = re.compile(
+    r"(fine[- ]?tun(?:ed|ing)(?:\s+version)?\s+(?:of|from|on top of|on)"
+    r"|finetuned\s+(?:version\s+)?(?:of|from)"
+    r"|instruct(?:ion)?[- ]tuned\s+version\s+of"
+    r"|quanti[sz](?:ed|ations?)(?:\s+(?:version|model|weights|files))?\s+of"
+    r"|quants?\s+of"
+    r"|gguf\s+(?:version|format|files|model)\s+(?:of|for)"
+    r"|based\s+on|built\s+(?:on|upon)|converted\s+from|derived\s+from|distilled\s+from"
+    r"|merge\s+of|merged\s+from|lora\s+(?:adapter\s+)?(?:of|for)|adapter\s+for"
+    r"|continued\s+pre-?training\s+(?:of|from))",
+    re.IGNORECASE,
+)
+#: Model-card template fields whose whole value names the base ("Finetuned from model: X").
+BASE_FIELD = re.compile(
+    r"(?:fine-?tuned\s+from\s+model|original\s+model|base\s+model|model\s+creator's?\s+model)"
+    r"\s*\**\s*:\s*\**\s*(.+)",
+    re.IGNORECASE,
+)
+MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+BACKTICK = re.compile(r"`([^`\s]{2,80})`")
+BARE_ID = re.compile(r"(?<![\w/.-])([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?![\w/-])")
+
+
+@dataclass(frozen=True)
+class BaseMention:
+    """One line of prose that names a base: repo ids found, and plain names that are not ids."""
+
+    line: int
+    text: str
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
+    """Lines after the front matter that name a base after a derivation phrase or field."""
+    own = own_id.lower()
+    in_front = card_text.startswith("---")
+    for number, line in enumerate(card_text.splitlines(), 1):
+        if in_front:
+            if number > 1 and line.strip() == "---":
+                in_front = False
+            continue
+        field_match = BASE_FIELD.search(line)
+        phrase = DERIVED_PHRASE.search(line)
+        if field_match:
+            tail = field_match.group(1)
+        elif phrase:
+            tail = re.split(r"(?<=[a-z0-9)\]`])\.\s", line[phrase.end() :], maxsplit=1)[0][:240]
+        else:
+            continue
+        ids = [m.group(1) for m in HF_MODEL_LINK.finditer(tail)]
+        ids += [
+            m.group(1)
+            for m in BARE_ID.finditer(MD_LINK.sub(r"\1", tail))
+            if "://" not in m.group(1)
+        ]
+        names = [m.group(1) for m in MD_LINK.finditer(tail)] + [
+            m.group(1) for m in BACKTICK.finditer(tail)
+        ]
+        if field_match and not ids and not names:
+            names = [tail.strip(" *_`[]")[:80]]
+        clean = []
+        for repo_id in ids:
+            repo_id = repo_id.rstrip(".,;:)")
+            if (
+                repo_id.lower() == own
+                or not REPO_ID.match(repo_id)
+                or repo_id.lower().endswith((".md", ".py"))
+            ):
+                continue
+            clean.append(repo_id)
+        plain = (
+            ()
+            if clean
+            else tuple(n.strip() for n in names if n.strip() and "/" not in n.strip(" /"))
+        )
+        if clean or plain:
+            yield BaseMention(number, line.strip(), tuple(dict.fromkeys(clean)), plain)
+
+
+def gguf_bases(gguf: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """(key, value, is_repo_id) for GGUF metadata keys that name a base model."""
+    for key, value in gguf.items():
+        if "base_model" not in str(key) and "basename" not in str(key):
+            continue
+        values = (
+            [value]
+            if isinstance(value, str)
+            else [v for v in value if isinstance(v, str)]
+            if isinstance(value, list)
+            else []
+        )
+        for item in values:
+            item = item.strip()
+            found = HF_MODEL_LINK.search(item)
+            if found:
+                yield str(key), found.group(1), True
+            else:
+                yield str(key), item, bool(REPO_ID.match(item))
