@@ -31,6 +31,8 @@ class AuditOptions:
     workers: int = 4
     with_datasets: bool = True
     rules_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    #: Hosts licence links may be read from (None: `OPENAUDIT_LINK_HOSTS`, else any).
+    link_hosts: frozenset[str] | None = None
 
 
 def collect(refs: Sequence[ModelRef], options: AuditOptions) -> list[Bundle]:
@@ -42,6 +44,7 @@ def collect(refs: Sequence[ModelRef], options: AuditOptions) -> list[Bundle]:
         endpoint=client.endpoint if client else endpoint_from_env(),
         timeout=options.timeout,
         offline=options.offline,
+        hosts=options.link_hosts,
     )
     collector = Collector(
         client,

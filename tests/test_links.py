@@ -126,3 +126,57 @@ def test_hub_page_links_are_read_raw_from_the_configured_endpoint() -> None:
         == "http://127.0.0.1:5/acme/m/resolve/main/LICENSE"
     )
     assert raw_url("https://example.org/x", "http://127.0.0.1:5") == "https://example.org/x"
+
+
+def _linked_model(hub: object, url: str) -> None:
+    readme = f"---\nlicense: other\nlicense_name: vendor-terms\nlicense_link: {url}\n---\n# Vendor model\n"
+    hub.add_repo(  # type: ignore[attr-defined]
+        {
+            "id": "link-org/linked-licence",
+            "gated": False,
+            "tags": ["license:other"],
+            "cardData": {"license": "other", "license_name": "vendor-terms", "license_link": url},
+            "siblings": [{"rfilename": "README.md"}, {"rfilename": "model.safetensors"}],
+        },
+        {"README.md": readme},
+    )
+
+
+def test_audit_identifies_the_licence_behind_the_link_and_reports_a_change(
+    fixture_hub: object, web: tuple[str, _Pages], tmp_path: Path
+) -> None:
+    from tests.helpers import audit_json
+
+    base, pages = web
+    texts = Path(__file__).resolve().parents[1] / "licenses" / "texts"
+    pages.pages["/terms"] = (texts / "cc-by-nc-4.0.txt").read_bytes()
+    _linked_model(fixture_hub, f"{base}/terms")
+    hub_url = fixture_hub.url  # type: ignore[attr-defined]
+    first = audit_json(hub_url, tmp_path, "link-org/linked-licence").json()["models"][0]
+    assert first["licence"]["ids"] == ["cc-by-nc-4.0"]
+    assert first["commercial_use"]["status"] == "prohibited"
+    sources = {e["source"]: e for f in first["licence"]["findings"] for e in f["evidence"]}
+    assert sources["url"]["locator"] == f"{base}/terms"
+    rules = {f["rule"]: f for f in first["findings"]}
+    assert "hygiene.linked-licence-unchanged" not in rules or rules["hygiene.linked-licence-unchanged"]["outcome"] != "fail"
+
+    pages.pages["/terms"] = (texts / "apache-2.0.txt").read_bytes()
+    second = audit_json(hub_url, tmp_path, "link-org/linked-licence").json()["models"][0]
+    changed = {f["rule"]: f for f in second["findings"]}["hygiene.linked-licence-unchanged"]
+    assert changed["outcome"] == "fail" and f"{base}/terms" in changed["message"]
+
+    pages.hits = 0
+    offline = audit_json(hub_url, tmp_path, "link-org/linked-licence", extra=("--offline",)).json()["models"][0]
+    assert pages.hits == 0
+    assert offline["licence"]["ids"] == ["apache-2.0"]  # the stored copy of the newest text
+
+
+def test_unreachable_link_keeps_what_else_is_known(fixture_hub: object, tmp_path: Path) -> None:
+    from tests.helpers import audit_json
+
+    _linked_model(fixture_hub, "http://127.0.0.1:9/terms")
+    model = audit_json(fixture_hub.url, tmp_path, "link-org/linked-licence").json()["models"][0]  # type: ignore[attr-defined]
+    assert model["licence"]["status"] == "unknown"
+    assert {"subject": "http://127.0.0.1:9/terms", "reason": "network"}.items() <= next(
+        e for e in model["errors"] if e["subject"].startswith("http")
+    ).items()

@@ -93,7 +93,12 @@ def _audit(
         tempfile.TemporaryDirectory(prefix="openaudit-eval-") as store,
         ReplayHub(corpus, gated_open=not anonymous) as hub,
     ):
+        # The corpus is a frozen snapshot: links to the live web are not part of it.
         options = AuditOptions(
-            endpoint=hub.url, cache_dir=Path(store), timeout=timeout, workers=workers
+            endpoint=hub.url,
+            cache_dir=Path(store),
+            timeout=timeout,
+            workers=workers,
+            link_hosts=frozenset(_LOOPBACK.split(",")),
         )
         return audit([ModelRef(i) for i in ids], options)

@@ -10,7 +10,7 @@ the rules can only become more cautious, never more open.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,30 +88,55 @@ def declared(ctx: Context, snap: Snapshot) -> tuple[list[dict[str, Any]], list[E
 
 
 def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
-    """Identify each licence-like file read from the repo (and the `license_link` target)."""
+    """Identify each licence-like file of the repo, the `license_link` target, and, for the
+    audited model, the licence texts read behind the card's links."""
     from openaudit.kb.identify import identify_text
 
     link = ctx.card(snap).metadata.get("license_link")
     link_target = link.lstrip("./") if isinstance(link, str) and not _URL.match(link) else None
-    found = []
+    texts: list[tuple[str, str, str, bool]] = []
     for f in snap.files:
         is_licence = bool(_LICENCE_FILE.match(f.path)) or f.path == link_target
         is_policy = bool(_POLICY_FILE.match(f.path))
-        if not (is_licence or is_policy) or not f.text:
-            continue
-        match = identify_text(f.text, ctx.kb)
-        found.append(
-            {
-                "path": f.path,
-                "id": match.license_id,
-                "score": round(float(match.score), 3),
-                "threshold": float(match.threshold),
-                "kind": getattr(match, "kind", "licence"),
-                "candidates": [list(c) for c in getattr(match, "candidates", ())][:3],
-                "truncated": f.truncated,
-            }
-        )
+        if (is_licence or is_policy) and f.text:
+            texts.append((f.path, f.text, "file", f.truncated))
+    if snap is ctx.bundle.root:
+        texts.extend((url, linked.text, "url", False) for url, linked in ctx.bundle.linked.items())
+    found = []
+    for path, text, source, truncated in texts:
+        match = identify_text(text, ctx.kb)
+        entry: dict[str, Any] = {
+            "path": path,
+            "source": source,
+            "id": match.license_id,
+            "score": round(float(match.score), 3),
+            "threshold": float(match.threshold),
+            "kind": match.kind,
+            "method": match.method,
+            "lines": list(match.lines) if match.lines else None,
+            "outside_words": match.outside_words,
+            "candidates": [list(c) for c in match.candidates][:3],
+            "truncated": truncated,
+        }
+        if source == "url":
+            linked = ctx.bundle.linked[path]
+            entry["sha256"] = linked.sha256
+            entry["changed_from"] = linked.previous_sha256
+            entry["read_from"] = linked.origin
+        found.append(entry)
     return found
+
+
+def cite_text(ctx: Context, snap: Snapshot, f: Mapping[str, Any], excerpt: str) -> Evidence:
+    """Where an identified text was read: file and lines, or the URL it was fetched from."""
+    if f.get("source") == "url":
+        return Evidence("url", f["path"], excerpt, f["path"])
+    lines = f.get("lines")
+    if lines and lines[0] != lines[1]:
+        return Evidence(
+            "file", f"{f['path']}:{lines[0]}-{lines[1]}", excerpt, snap.url(f["path"], lines[0])
+        )
+    return ctx.cite_file(snap, f["path"], lines[0] if lines else 1, excerpt)
 
 
 @dataclass(frozen=True)
@@ -182,7 +207,7 @@ def read_snapshot(ctx: Context, snap: Snapshot) -> SnapshotLicence:
 
     files = identify_files(ctx, snap)
     files_ev = tuple(
-        ctx.cite_file(snap, f["path"], 1, f"identified as {f['id'] or 'unknown'} ({f['score']})")
+        cite_text(ctx, snap, f, f"identified as {f['id'] or 'unknown'} ({f['score']})")
         for f in files
     )
     conflicts: list[dict[str, Any]] = []
@@ -204,9 +229,7 @@ def read_snapshot(ctx: Context, snap: Snapshot) -> SnapshotLicence:
     policies = [f["id"] for f in files if f["kind"] == "policy" and f["id"]]
     entries = [e for e in (kb.get(i) for i in governing) if e is not None]
     cite = tuple(declared_ev) + tuple(
-        ctx.cite_file(snap, f["path"], 1, f"identified as {f['id']}")
-        for f in files
-        if f["id"] in governing
+        cite_text(ctx, snap, f, f"identified as {f['id']}") for f in files if f["id"] in governing
     )
     return SnapshotLicence(
         declared=values,
@@ -240,11 +263,26 @@ def extract(ctx: Context) -> Iterator[Fact]:
     yield Fact("licence.files", lic.files, lic.files_evidence)
     yield Fact("licence.conflicts", lic.conflicts, declared_ev if lic.conflicts else ())
     policy_ev = tuple(
-        ev for f, ev in zip(lic.files, lic.files_evidence, strict=True) if f["kind"] == "policy" and f["id"]
+        ev
+        for f, ev in zip(lic.files, lic.files_evidence, strict=True)
+        if f["kind"] == "policy" and f["id"]
     )
     yield Fact("licence.policies", lic.policies, policy_ev)
     yield Fact("licence.ids", lic.ids, lic.cite)
     yield Fact("licence.terms", lic.terms, lic.cite + tuple(kb_evidence(e) for e in lic.entries))
+    changed = [
+        (f, ev)
+        for f, ev in zip(lic.files, lic.files_evidence, strict=True)
+        if f.get("changed_from")
+    ]
+    yield Fact(
+        "licence.link_changes",
+        [
+            {"url": f["path"], "sha256": f["sha256"], "previous_sha256": f["changed_from"]}
+            for f, _ in changed
+        ],
+        tuple(ev for _, ev in changed),
+    )
 
 
 def _is_placeholder(kb: Any, licence_id: str) -> bool:

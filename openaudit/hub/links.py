@@ -23,8 +23,12 @@ from openaudit.model import LinkedText, Problem, Snapshot
 MAX_LINK_BYTES = 512 * 1024
 MAX_LINKS = 4
 _MD_LINK = re.compile(r"\[([^\]]{1,200})\]\((https?://[^)\s]+)\)")
-_LICENCEISH = re.compile(r"licen[cs]e|use[-_ ]?policy|acceptable[-_ ]use|terms[-_ ]of[-_ ]use", re.IGNORECASE)
-_HUB_BLOB = re.compile(r"^https?://(?:www\.)?huggingface\.co/(?P<path>.+?)/(?:blob|raw|resolve)/(?P<rest>.+)$")
+_LICENCEISH = re.compile(
+    r"licen[cs]e|use[-_ ]?policy|acceptable[-_ ]use|terms[-_ ]of[-_ ]use", re.IGNORECASE
+)
+_HUB_BLOB = re.compile(
+    r"^https?://(?:www\.)?huggingface\.co/(?P<path>.+?)/(?:blob|raw|resolve)/(?P<rest>.+)$"
+)
 
 
 def licence_links(snapshot: Snapshot) -> list[str]:
@@ -64,8 +68,18 @@ def raw_url(url: str, endpoint: str) -> str:
 class LinkReader:
     """Reads linked texts through httpx; one client per run."""
 
-    def __init__(self, store: Store | None, *, endpoint: str, timeout: float, offline: bool) -> None:
+    def __init__(
+        self,
+        store: Store | None,
+        *,
+        endpoint: str,
+        timeout: float,
+        offline: bool,
+        hosts: frozenset[str] | None = None,
+    ) -> None:
         self.store = store
+        #: Hosts links may be read from; None means `OPENAUDIT_LINK_HOSTS`, else any host.
+        self.hosts = hosts if hosts is not None else allowed_hosts()
         self.endpoint = endpoint
         self.timeout = timeout
         self.offline = offline
@@ -86,7 +100,9 @@ class LinkReader:
                 continue
             stored = self.store.get_text(url) if self.store is not None else None
             if stored is not None:  # unreachable now: the stored copy still speaks
-                found[url] = LinkedText(url, stored.text, stored.sha256, stored.fetched_at, None, "store")
+                found[url] = LinkedText(
+                    url, stored.text, stored.sha256, stored.fetched_at, None, "store"
+                )
             if stored is None or result.reason != "offline-missing":
                 problems.append(result)
         return found, problems
@@ -95,8 +111,7 @@ class LinkReader:
         if self.offline:
             return Problem(url, "offline-missing", "link not read (offline)")
         target = raw_url(url, self.endpoint)
-        allowed = allowed_hosts()
-        if allowed is not None and (urlparse(target).hostname or "") not in allowed:
+        if self.hosts is not None and (urlparse(target).hostname or "") not in self.hosts:
             return Problem(url, "not-fetched", "host not allowed by OPENAUDIT_LINK_HOSTS")
         try:
             data = self._get(target)
@@ -118,8 +133,12 @@ class LinkReader:
 
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(timeout=self.timeout, follow_redirects=True, max_redirects=5)
-        with self._client.stream("GET", url, headers={"Accept": "text/plain, text/markdown, */*"}) as resp:
+                self._client = httpx.Client(
+                    timeout=self.timeout, follow_redirects=True, max_redirects=5
+                )
+        with self._client.stream(
+            "GET", url, headers={"Accept": "text/plain, text/markdown, */*"}
+        ) as resp:
             if resp.status_code >= 400:
                 raise _HTTPStatus(resp.status_code)
             chunks: list[bytes] = []
