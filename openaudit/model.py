@@ -254,6 +254,8 @@ class Finding:
     severity: str = "info"
     #: The status this finding proposed for its dimension, if any.
     status: str | None = None
+    #: Which outcome of the rule this is: "true", "false" or "missing".
+    branch: str = ""
 
 
 @dataclass(frozen=True)

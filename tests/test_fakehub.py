@@ -80,12 +80,12 @@ def test_fixture_set_covers_the_cases() -> None:
     assert DELETED not in MODELS
     assert any(d.get("gated") == "manual" for d in MODELS.values())
     assert any(d.get("gated") == "auto" for d in MODELS.values())
-    assert {d["cardData"]["license"] for d in DATASETS.values()} == {"cc-by-4.0", "cc-by-nc-4.0"}
+    assert {d["cardData"].get("license") for d in DATASETS.values()} >= {"cc-by-4.0", "cc-by-nc-4.0"}
     licences = {d.get("cardData", {}).get("license") for d in MODELS.values()}
     for lic in ("apache-2.0", "gpl-3.0", "creativeml-openrail-m", "llama3.1", "cc-by-nc-4.0"):
         assert lic in licences
     assert "cardData" not in MODELS["fixture-org/broken-card"]
-    bases = {d.get("cardData", {}).get("base_model") for d in MODELS.values()}
+    bases = [d.get("cardData", {}).get("base_model") for d in MODELS.values()]
     assert DELETED in bases
 
 
@@ -95,8 +95,9 @@ def test_fixture_api_json_is_consistent(repo_id: str) -> None:
     assert len(data["sha"]) == 40 and int(data["sha"], 16) >= 0
     for key in ("createdAt", "lastModified"):
         assert data[key].endswith("Z")
-    names = {s["rfilename"] for s in data["siblings"]}
-    assert _local_files(repo_id) <= names
+    if "siblings" in data:  # one fixture is stored without a file list on purpose
+        names = {s["rfilename"] for s in data["siblings"]}
+        assert _local_files(repo_id) <= names
     card = data.get("cardData")
     readme = (_files_dir(repo_id) / "README.md").read_text("utf-8")
     if card is not None:
@@ -120,7 +121,7 @@ def test_model_info_main_and_sha(fixture_hub: FakeHub, repo_id: str) -> None:
     assert info.tags == expected["tags"]
     assert info.created_at is not None and info.last_modified is not None
     assert {s.rfilename for s in info.siblings or []} == {
-        s["rfilename"] for s in expected["siblings"]
+        s["rfilename"] for s in expected.get("siblings", [])
     }
     if "cardData" in expected:
         assert info.card_data is not None
@@ -133,7 +134,8 @@ def test_model_info_main_and_sha(fixture_hub: FakeHub, repo_id: str) -> None:
 @pytest.mark.parametrize("repo_id", READABLE)
 def test_list_repo_files(fixture_hub: FakeHub, repo_id: str) -> None:
     files = HfApi(endpoint=fixture_hub.url).list_repo_files(repo_id)
-    assert set(files) == {s["rfilename"] for s in MODELS[repo_id]["siblings"]}
+    listed = {s["rfilename"] for s in MODELS[repo_id].get("siblings", [])}
+    assert set(files) == (listed or _local_files(repo_id))
 
 
 @pytest.mark.parametrize("repo_id", OPEN)
@@ -161,7 +163,7 @@ def test_dataset_info_files_and_download(
     info = api.dataset_info(dataset_id)
     assert info.id == dataset_id
     assert info.card_data is not None
-    assert info.card_data.license == DATASETS[dataset_id]["cardData"]["license"]
+    assert info.card_data.license == DATASETS[dataset_id]["cardData"].get("license")
     assert api.dataset_info(dataset_id, revision=info.sha).sha == info.sha
     files = api.list_repo_files(dataset_id, repo_type="dataset")
     assert "README.md" in files and any(f.startswith("data/") for f in files)

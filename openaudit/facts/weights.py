@@ -29,8 +29,12 @@ def extract(ctx: Context) -> Iterator[Fact]:
     if snap is None:
         return
     names = snap.file_names
-    if not names:
-        yield Fact("weights.files_known", False, note="the repo's file list was not available")
+    if snap.info.get("siblings") is None:
+        # Files read one by one (the card) say nothing about the weights that may sit beside them.
+        listing = Evidence("api", "siblings", "no file list in the Hub's answer", snap.url())
+        yield Fact(
+            "weights.files_known", False, (listing,), note="the repo's file list was not available"
+        )
         return
     weights = [
         n for n in names if _format(n) and not any(x in n.rsplit("/", 1)[-1] for x in _NOT_WEIGHTS)

@@ -674,7 +674,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 sib = {k: v for k, v in sib.items() if k in ("rfilename", "size")}
             siblings.append(sib)
-        data["siblings"] = siblings
+        if "siblings" in repo.api:  # a repo stored without a file list is served without one
+            data["siblings"] = siblings
         return data
 
     def _info(self, repo: Repo, rev: str, query: dict[str, list[str]]) -> _Reply:

@@ -73,22 +73,21 @@ def evaluate_rule(
     rule: Rule, facts: Facts, tree: Mapping[str, Any], program: Any
 ) -> Finding | None:
     missing = [name for name in rule.requires if facts.value(name) is None]
-    outcome: RuleOutcome
-    if missing:
-        outcome = rule.on_missing
-    else:
+    branch = "missing"
+    if not missing:
         try:
             result = program.execute(dict(tree))
         except (KeyError, ValueError, TypeError, RuntimeError):
-            result = None
+            result = None  # a fact the condition reads is absent: decided as missing
         if isinstance(result, bool):
-            outcome = rule.on_true if result else rule.on_false
-        else:
-            outcome = rule.on_missing
+            branch = "true" if result else "false"
+    outcome: RuleOutcome = {"true": rule.on_true, "false": rule.on_false}.get(
+        branch, rule.on_missing
+    )
     if outcome.outcome == "skip":
         return None
     message = _render(outcome.message or rule.short, facts)
-    if missing and outcome is rule.on_missing:
+    if missing:
         message += f" (not known: {', '.join(missing)})"
     return Finding(
         rule=rule.id,
@@ -99,6 +98,7 @@ def evaluate_rule(
         remediation=rule.remediation if outcome.outcome in ("fail", "unknown") else "",
         severity=outcome.severity,
         status=outcome.status,
+        branch=branch,
     )
 
 
