@@ -230,6 +230,10 @@ class LicenseEntry:
     notes: str = ""
     #: The YAML file it was loaded from, for citations.
     source_file: str = ""
+    #: True when a restriction limits use (`licenses/vocabulary/restrictions.yml`), set on load.
+    use_restricted: bool = False
+    #: True when the terms are free: a free kind, no use restriction, OSI-approved or OSAID-compatible.
+    free: bool = False
 
     @property
     def restriction_names(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
-from openaudit.kb import USE_RESTRICTIONS, KnowledgeBaseError, load_kb
+from openaudit.kb import KnowledgeBaseError, load_kb, use_restrictions
 from openaudit.model import LicenseEntry
 from openaudit.resources import data_dir, schema_path
 
@@ -124,8 +124,8 @@ def test_readme_documents_every_vocabulary_value() -> None:
 
 def test_use_restrictions_are_schema_values() -> None:
     enum = set(SCHEMA["$defs"]["restriction"]["properties"]["name"]["enum"])
-    assert enum >= USE_RESTRICTIONS
-    assert enum - USE_RESTRICTIONS == {"patent-termination"}
+    assert enum >= use_restrictions()
+    assert enum - use_restrictions() == {"patent-termination"}
 
 
 # ---- loader errors --------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def test_apache_allowed_and_osi() -> None:
         True,
         True,
     )
-    assert not set(e.restriction_names) & USE_RESTRICTIONS
+    assert not set(e.restriction_names) & use_restrictions()
 
 
 def test_gemma_conditional() -> None:
@@ -348,7 +348,7 @@ def test_nvidia_versions_are_separate() -> None:
     assert old.commercial_use == "conditional" and "revocable" in old.restriction_names
     assert "accept-acceptable-use-policy" in old.condition_names
     assert new.commercial_use == "allowed" and "revocable" not in new.restriction_names
-    assert not set(new.restriction_names) & USE_RESTRICTIONS
+    assert not set(new.restriction_names) & use_restrictions()
 
 
 def test_review_additions() -> None:
@@ -365,7 +365,7 @@ def test_review_additions() -> None:
 def test_no_wrong_open() -> None:
     """Whatever a rule makes of "open", nothing with use restrictions looks free."""
     for e in load_kb().entries:
-        restricted = bool(set(e.restriction_names) & USE_RESTRICTIONS)
+        restricted = bool(set(e.restriction_names) & use_restrictions())
         if restricted or e.kind in ("non-commercial", "responsible-ai", "community", "unknown"):
             assert e.osaid_compatible is not True, e.id
         if e.osi_approved:
@@ -373,7 +373,7 @@ def test_no_wrong_open() -> None:
         if e.kind == "unknown":
             assert e.commercial_use == "unknown", e.id
         if e.commercial_use == "allowed":
-            assert not set(e.restriction_names) & (USE_RESTRICTIONS - {"no-derivatives"}), e.id
+            assert not set(e.restriction_names) & (use_restrictions() - {"no-derivatives"}), e.id
 
 
 def test_evidence_is_cited() -> None:

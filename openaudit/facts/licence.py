@@ -38,6 +38,8 @@ def terms(entry: LicenseEntry) -> dict[str, Any]:
         "osaid_compatible": entry.osaid_compatible,
         "commercial_use": entry.commercial_use,
         "restrictions": list(entry.restriction_names),
+        "use_restricted": entry.use_restricted,
+        "free": entry.free,
         "conditions": list(entry.condition_names),
         "user_threshold": threshold,
         "source_file": entry.source_file,

@@ -1,11 +1,12 @@
 """The licence knowledge base: `licenses/*.yml`, validated, as LicenseEntry objects."""
 
 from openaudit.kb.loader import (
-    USE_RESTRICTIONS,
     KnowledgeBase,
     KnowledgeBaseError,
     load_kb,
+    free_kinds,
     normalise,
+    use_restrictions,
 )
 
-__all__ = ["USE_RESTRICTIONS", "KnowledgeBase", "KnowledgeBaseError", "load_kb", "normalise"]
+__all__ = ["KnowledgeBase", "KnowledgeBaseError", "load_kb", "free_kinds", "normalise", "use_restrictions"]

@@ -20,23 +20,31 @@ from typing import Any
 from openaudit.model import Evidence, LicenseEntry, LicenseRule
 from openaudit.resources import data_dir, schema_path
 
-#: Restrictions that stop a licence from being "open" (DESIGN.md: no use restrictions).
-#: `patent-termination` is informational: OSI-approved licences such as Apache-2.0 carry it.
-USE_RESTRICTIONS: frozenset[str] = frozenset(
-    {
-        "non-commercial",
-        "research-only",
-        "no-derivatives",
-        "use-based-restrictions",
-        "field-of-use",
-        "user-threshold",
-        "revenue-threshold",
-        "no-output-training",
-        "revocable",
-        "geographic-restriction",
-        "hosting-restricted",
-    }
-)
+VOCABULARY_DIR = Path("vocabulary")
+
+
+def _vocabulary(name: str, key: str, flag: str) -> frozenset[str]:
+    import yaml
+
+    file = data_dir("licenses") / VOCABULARY_DIR / f"{name}.yml"
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return frozenset(item for item, spec in doc[key].items() if spec[flag] is True)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        raise KnowledgeBaseError(f"{_display(file)}: {key}: unreadable ({exc})") from None
+
+
+@functools.cache
+def use_restrictions() -> frozenset[str]:
+    """Restrictions that stop a licence from being "open" (`licenses/vocabulary/restrictions.yml`)."""
+    return _vocabulary("restrictions", "restrictions", "limits_use")
+
+
+@functools.cache
+def free_kinds() -> frozenset[str]:
+    """Kinds whose terms can be free (`licenses/vocabulary/kinds.yml`)."""
+    return _vocabulary("kinds", "kinds", "free")
+
 
 # Words that vary between spellings of one licence name and carry no meaning for identity.
 _NOISE_WORDS = frozenset({"the", "version", "international", "unported", "generic"})
@@ -150,6 +158,7 @@ def _entry(doc: Mapping[str, Any], path: Path) -> LicenseEntry:
         )
         for e in doc["evidence"]
     )
+    restricted = any(r["name"] in use_restrictions() for r in doc["restrictions"])
     return LicenseEntry(
         id=doc["id"],
         name=doc["name"],
@@ -165,6 +174,10 @@ def _entry(doc: Mapping[str, Any], path: Path) -> LicenseEntry:
         evidence=evidence,
         notes=doc["notes"],
         source_file=source,
+        use_restricted=restricted,
+        free=doc["kind"] in free_kinds()
+        and not restricted
+        and (doc["osi_approved"] is True or doc["osaid_compatible"] is True),
     )
 
 
