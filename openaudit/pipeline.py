@@ -18,6 +18,7 @@ from openaudit.kb import KnowledgeBase, load_kb
 from openaudit.model import Bundle, ModelRef, Problem, Scorecard, Verdict
 from openaudit.rules.engine import Judge
 from openaudit.rules.loader import load_rules
+from openaudit.rules.mof_evidence import with_mof
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def judge(bundles: Sequence[Bundle], options: AuditOptions) -> Scorecard:
 
 
 def _verdict(bundle: Bundle, kb: KnowledgeBase, judge: Judge) -> Verdict:
-    facts = extract(bundle, kb)
+    # The MOF class is counted from the components the facts show (`rules.mof_evidence`).
+    facts, mof_class = with_mof(extract(bundle, kb))
     root = bundle.root
     errors: list[Problem] = list(bundle.problems)
     if root is not None:
@@ -84,7 +86,7 @@ def _verdict(bundle: Bundle, kb: KnowledgeBase, judge: Judge) -> Verdict:
         )
     # A stored snapshot is the Hub's evidence: same JSON online and offline.
     source = "hub" if root is None or root.origin == "store" else root.origin
-    verdict = judge.verdict(facts, source=source, errors=errors)
+    verdict = judge.verdict(facts, source=source, errors=errors, mof_class=mof_class)
     return verdict if root is not None else replace(verdict, audited=False)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from openaudit.cli.exporting import audit_inputs
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def mof() -> None:
@@ -76,3 +78,25 @@ def _table(results: list[dict[str, Any]]) -> None:
             continue
         for w in results[i - 1]["warnings"]:
             click.echo(f"    warning: {w['message']}")
+
+
+@mof.command(
+    "export",
+    epilog="Exit codes: 0 exported; 2 usage or input error; 3 a model could not be audited.",
+)
+@audit_inputs
+def export_cmd(**opts: Any) -> None:
+    """Audit MODELS and write a MOT model file for each, pre-filled from the Hub evidence.
+
+    Each component the evidence shows released is listed with its licence (SPDX id) and a
+    location pinned to the audited commit; components only a person can confirm are left out
+    and named in a comment block at the top. `openaudit mof classify` on the file gives the
+    class the audit gives. Takes the same inputs and options as `openaudit audit`.
+    """
+    from openaudit.cli.exporting import run_audit, write_documents
+    from openaudit.report.mof_file import file_name, render
+
+    scorecard = run_audit(opts)
+    documents = [(file_name(v.id, ".yml"), render(v)) for v in scorecard.models if v.audited]
+    skipped = [v.id for v in scorecard.models if not v.audited]
+    write_documents(documents, opts["output_dir"], skipped)

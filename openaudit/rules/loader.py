@@ -19,7 +19,15 @@ from openaudit.model import Rule, RuleOutcome, RulePack
 from openaudit.resources import data_dir, schema_path
 
 PACK_FILE = "pack.yml"
-DEFAULT_PACKS: tuple[str, ...] = ("core", "hygiene", "osaid", "lineage", "openness", "osaid-data")
+DEFAULT_PACKS: tuple[str, ...] = (
+    "core",
+    "hygiene",
+    "osaid",
+    "lineage",
+    "openness",
+    "osaid-data",
+    "mof",
+)
 
 
 class RuleError(Exception):
