@@ -234,6 +234,8 @@ class LicenseEntry:
     use_restricted: bool = False
     #: True when the terms are free: a free kind, no use restriction, OSI-approved or OSAID-compatible.
     free: bool = False
+    #: True when the grant carries restrictions: a restricted kind, or a use-limiting restriction.
+    restricted: bool = False
 
     @property
     def restriction_names(self) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ def terms(entry: LicenseEntry) -> dict[str, Any]:
         "restrictions": list(entry.restriction_names),
         "use_restricted": entry.use_restricted,
         "free": entry.free,
+        "restricted": entry.restricted,
         "conditions": list(entry.condition_names),
         "user_threshold": threshold,
         "source_file": entry.source_file,

@@ -46,6 +46,12 @@ def free_kinds() -> frozenset[str]:
     return _vocabulary("kinds", "kinds", "free")
 
 
+@functools.cache
+def restricted_kinds() -> frozenset[str]:
+    """Kinds whose grant always carries restrictions (`licenses/vocabulary/kinds.yml`)."""
+    return _vocabulary("kinds", "kinds", "restricted")
+
+
 # Words that vary between spellings of one licence name and carry no meaning for identity.
 _NOISE_WORDS = frozenset({"the", "version", "international", "unported", "generic"})
 _SEPARATORS = re.compile(r"[\s_\-,;:/()\"'`]+")
@@ -175,6 +181,7 @@ def _entry(doc: Mapping[str, Any], path: Path) -> LicenseEntry:
         notes=doc["notes"],
         source_file=source,
         use_restricted=restricted,
+        restricted=restricted or doc["kind"] in restricted_kinds(),
         free=doc["kind"] in free_kinds()
         and not restricted
         and (doc["osi_approved"] is True or doc["osaid_compatible"] is True),
