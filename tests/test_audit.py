@@ -272,3 +272,17 @@ def test_corpus_audits_without_traceback(corpus_hub: FakeHub, tmp_path: Path) ->
     doc = run.json()
     validate_report(doc)
     assert sorted(m["id"] for m in doc["models"]) == sorted(ids)
+
+
+def test_details_for_reviewers(all_fixtures: dict[str, dict], fixture_hub: FakeHub, tmp_path: Path) -> None:
+    details = all_fixtures["acme/tiny-apache-encoder"]["details"]
+    assert details["parameters"] == 11179920
+    assert details["memory_gb"]["bits_16"] > details["memory_gb"]["bits_4"] > 0
+    assert details["datasets"] == ["fixture-org/open-web-text-sample"]
+    assert details["weight_formats"] == ["safetensors"]
+    gguf = all_fixtures["fixture-org/llama-3.1-acme-chat-GGUF"]["details"]
+    assert gguf["relation"] == "quantized" and gguf["base_models"] == ["acme/llama-3.1-acme-chat"]
+    out = tmp_path / "card.md"
+    run_cli("audit", "acme/tiny-apache-encoder", "--format", "markdown", "--endpoint", fixture_hub.url,
+            "--cache-dir", str(tmp_path), "-o", str(out))
+    assert "| Parameters | 11,179,920 (about 0.02 GB at 16 bits" in out.read_text()

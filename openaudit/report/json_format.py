@@ -36,6 +36,32 @@ def problem(p: Problem) -> dict[str, Any]:
     return {"subject": p.subject, "reason": p.reason, "detail": p.detail}
 
 
+#: What a reviewer weighs beside the verdicts, by fact name; always present, null when unknown.
+DETAILS: dict[str, str] = {
+    "gated": "repo.gated",
+    "weight_formats": "weights.formats",
+    "parameters": "docs.parameter_count",
+    "memory_gb": "docs.memory_estimate_gb",
+    "relation": "lineage.relation",
+    "base_models": "lineage.base_ids",
+    "datasets": "data.named",
+    "papers": "docs.papers",
+    "code_repositories": "code.repositories",
+    "trust_remote_code": "code.trust_remote_code",
+    "card_sections": "docs.sections_present",
+    "last_modified": "viability.last_modified",
+    "downloads": "viability.downloads",
+    "likes": "viability.likes",
+    "derivatives": "viability.children",
+    "new_version": "viability.new_version",
+}
+
+
+def details(v: Verdict) -> dict[str, Any]:
+    facts = v.facts
+    return {key: facts.value(name) if facts is not None else None for key, name in DETAILS.items()}
+
+
 def model(v: Verdict) -> dict[str, Any]:
     out: dict[str, Any] = {"id": v.id, "revision": v.revision, "source": v.source}
     for dim in v.dimensions:
@@ -49,6 +75,7 @@ def model(v: Verdict) -> dict[str, Any]:
         out[dim.name] = entry
     out["osaid"] = v.osaid
     out["mof_class"] = v.mof_class
+    out["details"] = details(v)
     out["findings"] = [finding(f) for f in v.findings]
     out["errors"] = [problem(p) for p in v.errors]
     return out

@@ -11,6 +11,7 @@ import functools
 from typing import Any
 
 from openaudit.model import Scorecard
+from openaudit.report.json_format import details
 
 DIMENSION_TITLES = {
     "licence": "Licence",
@@ -43,5 +44,5 @@ def _environment() -> Any:
 
 def render(scorecard: Scorecard) -> str:
     template = _environment().get_template("scorecard.md.j2")
-    text: str = template.render(scorecard=scorecard, titles=DIMENSION_TITLES)
+    text: str = template.render(scorecard=scorecard, titles=DIMENSION_TITLES, details=details)
     return text
