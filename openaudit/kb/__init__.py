@@ -3,10 +3,10 @@
 from openaudit.kb.loader import (
     KnowledgeBase,
     KnowledgeBaseError,
-    load_kb,
     free_kinds,
+    load_kb,
     normalise,
     use_restrictions,
 )
 
-__all__ = ["KnowledgeBase", "KnowledgeBaseError", "load_kb", "free_kinds", "normalise", "use_restrictions"]
+__all__ = ["KnowledgeBase", "KnowledgeBaseError", "free_kinds", "load_kb", "normalise", "use_restrictions"]
