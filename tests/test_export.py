@@ -27,7 +27,13 @@ from tests.helpers import by_id, run_cli
 
 PERMISSIVE = ("acme/tiny-apache-encoder", "mof-org/open-science-encoder")
 RESTRICTED = ("acme/llama-3.1-acme-chat", "acme/nc-summarizer", "acme/llama-3.1-acme-chat-sql-lora")
-MODELS = (*PERMISSIVE, *RESTRICTED, "acme/unlicensed-classifier", "acme/auto-gated-vit")
+MODELS = (
+    *PERMISSIVE,
+    *RESTRICTED,
+    "acme/unlicensed-classifier",
+    "acme/auto-gated-vit",
+    "mof-org/withdrawn-data-demo",
+)
 ALLOWED_CLASSES = {"open", "partial", "closed", None}
 
 
@@ -200,6 +206,16 @@ def test_gated_weights_are_left_for_a_person(mof_dir: Path) -> None:
     assert "#   - Model parameters (Final): the weights are gated (auto)" in text
 
 
+def test_data_not_on_the_hub_is_left_for_a_person(mof_dir: Path) -> None:
+    comps = _components(mof_dir, "mof-org/withdrawn-data-demo")
+    assert "Data card" not in comps and "Datasets" not in comps
+    text = (mof_dir / file_name("mof-org/withdrawn-data-demo", ".yml")).read_text()
+    assert (
+        "#   - Datasets: not every named dataset could be read openly on the Hub: mof-org/withdrawn-corpus (not-found)"
+        in text
+    )
+
+
 def test_export_to_stdout_is_a_yaml_stream(hub: FakeHub, store: Path) -> None:
     run = run_cli("mof", "export", *PERMISSIVE, *_hub_args(hub, store))
     assert run.code == 0, run.stderr
@@ -342,3 +358,22 @@ def test_restricted_or_missing_licence_is_never_open(osai_dir: Path, model: str)
 )
 def test_entry_classes(osai_dir: Path, model: str, parameter: str, expected: str | None) -> None:
     assert _entry(osai_dir, model)[parameter]["class"] == expected
+
+
+def test_every_index_rule_is_exercised(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each osai-index rule that proposes a class is seen to fire on some fixture of our own."""
+    from openaudit.model import ModelRef
+    from openaudit.pipeline import AuditOptions, audit
+    from tests.conftest import FIXTURE_HUB_DIR
+
+    with FakeHub(FIXTURE_HUB_DIR) as server:
+        scorecard = audit(
+            [ModelRef(i) for i in server.repo_ids("model")],
+            AuditOptions(endpoint=server.url, cache_dir=tmp_path_factory.mktemp("index-store")),
+        )
+    engine = osai_index._judge()
+    fired = {
+        f.rule for v in scorecard.models if v.facts is not None for f in engine.findings(v.facts)
+    }
+    rules = {r.id for r in engine.ruleset.rules}
+    assert rules - fired == set()
