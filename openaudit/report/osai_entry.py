@@ -17,15 +17,12 @@ import yaml
 
 from openaudit import __version__
 from openaudit.model import Evidence, Verdict
+from openaudit.report.mof_file import NotExportable
 from openaudit.rules.mof_evidence import tree_url
 from openaudit.rules.osai_index import Judgement, template
 
 NEEDS_A_PERSON = "Needs a person"
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-
-
-class NotExportable(ValueError):
-    """The model was not audited (unreadable repository), so there is nothing to pre-fill."""
 
 
 def _scalar(value: Any) -> str:

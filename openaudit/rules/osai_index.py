@@ -21,7 +21,7 @@ from typing import Any
 from openaudit.model import Evidence, Facts
 from openaudit.resources import data_dir
 from openaudit.rules.engine import Judge
-from openaudit.rules.loader import RuleError, RuleSet, load_dimensions, load_pack
+from openaudit.rules.loader import RuleError, RuleSet, _yaml, load_dimensions, load_pack
 
 PACK = "osai-index"
 DIMENSION_PREFIX = "osai."
@@ -57,15 +57,6 @@ class Judgement:
 
 def folder() -> Path:
     return data_dir("rules") / PACK
-
-
-def _yaml(path: Path) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleError(f"{path}: cannot read ({exc.__class__.__name__})") from None
 
 
 @functools.cache
