@@ -22,7 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Audit models: licence, commercial use, weights, data, code, docs.",
     ),
     "cache": ("openaudit.cli.cache:cache", "List or clear the evidence store."),
-    "eval": ("openaudit.cli.eval:eval_", "Measure agreement with expert labels on a corpus of Hub snapshots."),
+    "eval": (
+        "openaudit.cli.eval:eval_",
+        "Measure agreement with expert labels on a corpus of Hub snapshots.",
+    ),
     "licenses": (
         "openaudit.cli.licenses:licenses",
         "Browse the licence knowledge base and identify licence texts.",

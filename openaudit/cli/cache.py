@@ -22,7 +22,9 @@ def cache() -> None:
 
 @cache.command("list")
 @cache_dir_option
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
 def list_(cache_dir: Path | None, fmt: str) -> None:
     """List stored snapshots (kind, repo, commit, revisions that named it, when fetched)."""
     from openaudit.hub import Store, default_cache_dir

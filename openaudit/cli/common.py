@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from openaudit.model import ModelRef
+from openaudit.model import ModelRef, Scorecard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,3 +73,100 @@ def gather_refs(
     if not refs:
         fail("nothing to audit: give model ids, --path, --from-file or --hf-cache")
     return refs
+
+
+_OPTIONS: tuple[Callable[[Any], Any], ...] = (
+    click.argument("models", nargs=-1),
+    click.option(
+        "--path",
+        "paths",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="A model folder on disk (Hub layout), or a folder of them. Repeatable.",
+    ),
+    click.option("--hf-cache", is_flag=True, help="Every model in the local Hugging Face cache."),
+    click.option(
+        "--examples", is_flag=True, help="The example model folders shipped with openaudit."
+    ),
+    click.option(
+        "--hf-cache-dir",
+        type=click.Path(path_type=Path),
+        help="Where that cache is (default: HF_HUB_CACHE).",
+    ),
+    click.option(
+        "--from-file",
+        "from_file",
+        type=click.Path(path_type=Path),
+        help="File of model ids, one per line.",
+    ),
+    click.option(
+        "--revision", help="Revision for ids without @REV (branch, tag or commit). Default: main."
+    ),
+    click.option(
+        "--offline", is_flag=True, help="Use the evidence store only; name what is missing."
+    ),
+    click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path),
+        envvar="OPENAUDIT_CACHE_DIR",
+        help="Evidence store folder (env OPENAUDIT_CACHE_DIR).",
+    ),
+    click.option("--no-cache", is_flag=True, help="Neither read nor write the evidence store."),
+    click.option("--endpoint", envvar="HF_ENDPOINT", help="Hub URL (env HF_ENDPOINT)."),
+    click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Extra rule pack (pack.yml or a folder of packs). Repeatable.",
+    ),
+    click.option(
+        "--timeout", type=float, default=20.0, show_default=True, help="Seconds per Hub request."
+    ),
+    click.option(
+        "--depth",
+        type=click.IntRange(0, 10),
+        default=4,
+        show_default=True,
+        help="How many levels of base models to follow.",
+    ),
+    click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True),
+)
+
+
+def audit_inputs(func: F) -> F:
+    """The options that choose and fetch models: shared by `audit` and the exports, so an
+    export is always the audit of the same references with the same options."""
+    for option in reversed(_OPTIONS):
+        func = option(func)
+    return func
+
+
+def run_audit(opts: dict[str, Any]) -> Scorecard:
+    """Gather the references and audit them, exactly as `openaudit audit` does."""
+    from openaudit.pipeline import AuditOptions, audit
+
+    paths = tuple(opts["paths"])
+    if opts["examples"]:
+        from openaudit.resources import data_dir
+
+        paths = (*paths, data_dir("examples") / "models")
+    refs = gather_refs(
+        opts["models"],
+        paths,
+        opts["hf_cache"],
+        opts["hf_cache_dir"],
+        opts["from_file"],
+        opts["revision"],
+    )
+    options = AuditOptions(
+        endpoint=opts["endpoint"],
+        cache_dir=opts["cache_dir"],
+        use_store=not opts["no_cache"],
+        offline=opts["offline"],
+        timeout=opts["timeout"],
+        depth=opts["depth"],
+        workers=opts["workers"],
+        rules_dirs=tuple(opts["rules_dirs"]),
+    )
+    return audit(refs, options)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from openaudit.cli.exporting import audit_inputs
+from openaudit.cli.exporting import export_inputs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,7 +84,7 @@ def _table(results: list[dict[str, Any]]) -> None:
     "export",
     epilog="Exit codes: 0 exported; 2 usage or input error; 3 a model could not be audited.",
 )
-@audit_inputs
+@export_inputs
 def export_cmd(**opts: Any) -> None:
     """Audit MODELS and write a MOT model file for each, pre-filled from the Hub evidence.
 
@@ -93,7 +93,8 @@ def export_cmd(**opts: Any) -> None:
     and named in a comment block at the top. `openaudit mof classify` on the file gives the
     class the audit gives. Takes the same inputs and options as `openaudit audit`.
     """
-    from openaudit.cli.exporting import run_audit, write_documents
+    from openaudit.cli.common import run_audit
+    from openaudit.cli.exporting import write_documents
     from openaudit.report.mof_file import file_name, render
 
     scorecard = run_audit(opts)

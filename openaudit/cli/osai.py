@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from openaudit.cli.exporting import audit_inputs
+from openaudit.cli.exporting import export_inputs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +22,7 @@ def osai() -> None:
     "export",
     epilog="Exit codes: 0 exported; 2 usage or input error; 3 a model could not be audited.",
 )
-@audit_inputs
+@export_inputs
 def export_cmd(**opts: Any) -> None:
     """Audit MODELS and write an index entry for each, pre-filled from the Hub evidence.
 
@@ -31,7 +31,8 @@ def export_cmd(**opts: Any) -> None:
     left empty and the notes say a person must decide it. Takes the same inputs and options as
     `openaudit audit`; files are named <owner>__<name>.yaml.
     """
-    from openaudit.cli.exporting import run_audit, write_documents
+    from openaudit.cli.common import run_audit
+    from openaudit.cli.exporting import write_documents
     from openaudit.report.mof_file import file_name
     from openaudit.report.osai_entry import render
     from openaudit.rules.osai_index import judge

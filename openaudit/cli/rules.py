@@ -27,7 +27,9 @@ def rules() -> None:
 @rules.command("list")
 @rules_option
 @click.option("--pack", help="Only this pack.")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
 def list_(rules_dirs: tuple[Path, ...], pack: str | None, fmt: str) -> None:
     """List every rule: id, pack, dimension and what it checks."""
     from openaudit.rules.loader import load_rules
@@ -46,7 +48,9 @@ def list_(rules_dirs: tuple[Path, ...], pack: str | None, fmt: str) -> None:
 @rules.command()
 @rules_option
 @click.argument("rule_id")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 def show(rules_dirs: tuple[Path, ...], rule_id: str, fmt: str) -> None:
     """Show one rule in full: motivation, condition, outcomes, remediation."""
     from openaudit.rules.loader import load_rules
@@ -66,7 +70,11 @@ def show(rules_dirs: tuple[Path, ...], rule_id: str, fmt: str) -> None:
         f"Needs facts: {', '.join(rule.requires) or '-'}",
         f"Condition (CEL): {rule.condition}",
     ]
-    for label, o in (("true", rule.on_true), ("false", rule.on_false), ("missing", rule.on_missing)):
+    for label, o in (
+        ("true", rule.on_true),
+        ("false", rule.on_false),
+        ("missing", rule.on_missing),
+    ):
         status = f" -> {rule.dimension} {o.status}" if o.status else ""
         lines.append(f"When {label}: {o.outcome}{status}{': ' + o.message if o.message else ''}")
     if rule.remediation:
