@@ -51,15 +51,21 @@ class BaseMention:
     names: tuple[str, ...]
 
 
-def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
-    """Lines after the front matter that name a base after a derivation phrase or field."""
-    own = own_id.lower()
+def body_lines(card_text: str) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) of the card's prose: the front matter is metadata, not prose."""
     in_front = card_text.startswith("---")
     for number, line in enumerate(card_text.splitlines(), 1):
         if in_front:
             if number > 1 and line.strip() == "---":
                 in_front = False
             continue
+        yield number, line
+
+
+def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
+    """Lines after the front matter that name a base after a derivation phrase or field."""
+    own = own_id.lower()
+    for number, line in body_lines(card_text):
         field_match = BASE_FIELD.search(line)
         phrase = DERIVED_PHRASE.search(line)
         if field_match:

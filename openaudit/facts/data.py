@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from openaudit.cardtext import body_lines
 from openaudit.facts.context import Context
 from openaudit.facts.licence import kb_evidence, read_snapshot
 from openaudit.model import Evidence, Fact, Snapshot
@@ -43,13 +44,8 @@ def headings(text: str) -> list[tuple[int, int, str]]:
     """Markdown headings as (line, level, text), skipping fenced code and the front matter."""
     out: list[tuple[int, int, str]] = []
     fenced = False
-    in_front = text.startswith("---")
     lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
-        if in_front:
-            if number > 1 and line.strip() == "---":
-                in_front = False
-            continue
+    for number, line in body_lines(text):
         if line.lstrip().startswith("```"):
             fenced = not fenced
             continue
@@ -209,12 +205,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
 def _trained_on(text: str) -> list[tuple[int, str]]:
     """Lines outside the front matter that say what the model was trained on."""
     out: list[tuple[int, str]] = []
-    in_front = text.startswith("---")
-    for number, line in enumerate(text.splitlines(), 1):
-        if in_front:
-            if number > 1 and line.strip() == "---":
-                in_front = False
-            continue
+    for number, line in body_lines(text):
         m = TRAINED_ON.search(line)
         if m and not _ADVICE.search(line[max(0, m.start() - 40) : m.end()]):
             out.append((number, m.group(0)[:200]))
