@@ -34,6 +34,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from openaudit.model import Scorecard  # noqa: E402
 from tests.fakehub import FakeHub  # noqa: E402
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -82,3 +83,26 @@ def corpus_hub(_corpus_hub_server: FakeHub) -> Iterator[FakeHub]:
     _corpus_hub_server.reset()
     yield _corpus_hub_server
     _corpus_hub_server.reset()
+
+
+@pytest.fixture(scope="session")
+def fixture_scorecard(
+    _fixture_hub_server: FakeHub, tmp_path_factory: pytest.TempPathFactory
+) -> Scorecard:
+    """One audit of every fixture model (and the deleted base), shared by the judgement tests.
+
+    The judgement is deterministic, so one audit serves every assertion on it; each test file
+    that needs the CLI's own output runs the CLI itself.
+    """
+    from openaudit.model import ModelRef
+    from openaudit.pipeline import AuditOptions, audit
+
+    _fixture_hub_server.reset()
+    ids = [*_fixture_hub_server.repo_ids("model"), "acme/retired-base-7b"]
+    options = AuditOptions(
+        endpoint=_fixture_hub_server.url, cache_dir=tmp_path_factory.mktemp("store")
+    )
+    try:
+        return audit([ModelRef(i) for i in ids], options)
+    finally:
+        _fixture_hub_server.reset()

@@ -1,46 +1,25 @@
 """Lineage traps, judged end to end: fake Hub -> real huggingface_hub client -> facts -> rules -> JSON.
 
-Each trap is a fixture under tests/fixtures/hub/models/trap-org (README there). The audit runs
-once per module over every trap; each test reads the JSON document a user would get, because
+Each trap is a fixture under tests/fixtures/hub/models/trap-org (README there). One audit of
+every fixture (conftest `fixture_scorecard`) is shared; each test reads the JSON a user would get, because
 a wrong "open" or commercially "allowed" in that document is the failure that matters.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from openaudit.model import ModelRef, Scorecard
-from openaudit.pipeline import AuditOptions, audit
+from openaudit.model import Scorecard
 from openaudit.report.json_format import render
-from tests.fakehub import FakeHub
-
-TRAPS = (
-    "trap-org/mit-lora-on-llama-2",
-    "trap-org/relicensed-quant-GGUF",
-    "trap-org/orphan-quant-GGUF",
-    "trap-org/mixed-licence-merge",
-    "trap-org/mit-tagged-llama-2",
-    "trap-org/apache-on-nc-data",
-    "trap-org/cycle-a",
-    "trap-org/orphan-adapter",
-    "trap-org/finetune-of-unlicensed",
-    "trap-org/apache-base-7b",
-    "trap-org/llama-2-base-7b",
-    "acme/llama-3.1-acme-chat-sql-lora",
-)
 
 
 @pytest.fixture(scope="module")
-def scorecard(_fixture_hub_server: FakeHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scorecard]:
-    _fixture_hub_server.reset()
-    cache = tmp_path_factory.mktemp("lineage-store")
-    yield audit([ModelRef(m) for m in TRAPS], AuditOptions(endpoint=_fixture_hub_server.url, cache_dir=cache))
-    _fixture_hub_server.reset()
+def scorecard(fixture_scorecard: Scorecard) -> Scorecard:
+    return fixture_scorecard
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +49,11 @@ def test_lora_declaring_mit_on_a_llama_base_is_restricted(doc: dict[str, dict[st
     assert m["commercial_use"]["status"] == "conditional"
     assert m["osaid"] == "not-conformant"
     f = _finding(m, "licence", "lineage.base-restricted")
-    assert "mit" in f["message"] and "llama2" in f["message"] and "trap-org/llama-2-base-7b" in f["message"]
+    assert (
+        "mit" in f["message"]
+        and "llama2" in f["message"]
+        and "trap-org/llama-2-base-7b" in f["message"]
+    )
     # Both ends are cited: the adapter's own card and the base's, each pinned to its commit.
     urls = _urls(f)
     assert any("/trap-org/mit-lora-on-llama-2/blob/" in u for u in urls)
@@ -84,7 +67,9 @@ def test_existing_adapter_fixture_is_not_called_open(doc: dict[str, dict[str, An
     assert m["commercial_use"]["status"] == "conditional"
 
 
-def test_quantisation_relicensed_away_from_its_base(doc: dict[str, dict[str, Any]], scorecard: Scorecard) -> None:
+def test_quantisation_relicensed_away_from_its_base(
+    doc: dict[str, dict[str, Any]], scorecard: Scorecard
+) -> None:
     m = doc["trap-org/relicensed-quant-GGUF"]
     assert m["licence"]["ids"] == ["apache-2.0"]
     assert m["licence"]["status"] == "restricted"
@@ -96,7 +81,9 @@ def test_quantisation_relicensed_away_from_its_base(doc: dict[str, dict[str, Any
     assert facts.value("licence.inherited_ids") == ["llama2"]
 
 
-def test_quantisation_of_a_deleted_base_is_unknown(doc: dict[str, dict[str, Any]], scorecard: Scorecard) -> None:
+def test_quantisation_of_a_deleted_base_is_unknown(
+    doc: dict[str, dict[str, Any]], scorecard: Scorecard
+) -> None:
     m = doc["trap-org/orphan-quant-GGUF"]
     assert m["licence"]["status"] == "unknown"
     assert m["commercial_use"]["status"] == "unknown"
@@ -109,7 +96,9 @@ def test_quantisation_of_a_deleted_base_is_unknown(doc: dict[str, dict[str, Any]
     assert base["readable"] is False and base["problem"]["reason"] == "not-found"
 
 
-def test_merge_is_bounded_by_its_most_restrictive_base(doc: dict[str, dict[str, Any]], scorecard: Scorecard) -> None:
+def test_merge_is_bounded_by_its_most_restrictive_base(
+    doc: dict[str, dict[str, Any]], scorecard: Scorecard
+) -> None:
     m = doc["trap-org/mixed-licence-merge"]
     assert m["licence"]["status"] == "restricted"
     assert m["commercial_use"]["status"] == "prohibited"
@@ -121,7 +110,9 @@ def test_merge_is_bounded_by_its_most_restrictive_base(doc: dict[str, dict[str, 
     assert sorted(facts.value("licence.effective_ids")) == ["apache-2.0", "cc-by-nc-4.0"]
 
 
-def test_llama_2_tag_with_mit_and_no_base_is_not_open(doc: dict[str, dict[str, Any]], scorecard: Scorecard) -> None:
+def test_llama_2_tag_with_mit_and_no_base_is_not_open(
+    doc: dict[str, dict[str, Any]], scorecard: Scorecard
+) -> None:
     m = doc["trap-org/mit-tagged-llama-2"]
     assert m["licence"]["status"] not in ("open",) and m["licence"]["status"] == "unknown"
     assert m["commercial_use"]["status"] == "unknown"
@@ -142,13 +133,17 @@ def test_cc_by_nc_dataset_under_an_apache_model(doc: dict[str, dict[str, Any]]) 
     assert m["training_data"]["status"] == "partial"
 
 
-def test_cycle_in_base_model_terminates_and_is_reported(doc: dict[str, dict[str, Any]], scorecard: Scorecard) -> None:
+def test_cycle_in_base_model_terminates_and_is_reported(
+    doc: dict[str, dict[str, Any]], scorecard: Scorecard
+) -> None:
     m = doc["trap-org/cycle-a"]
     h = _hygiene(m, "hygiene.lineage-acyclic")
     assert h is not None and h["outcome"] == "fail"
     assert "trap-org/cycle-a -> trap-org/cycle-b -> trap-org/cycle-a" in h["message"]
     facts = next(v for v in scorecard.models if v.id == "trap-org/cycle-a").facts
-    assert facts is not None and [b["id"] for b in facts.value("lineage.ancestors")] == ["trap-org/cycle-b"]
+    assert facts is not None and [b["id"] for b in facts.value("lineage.ancestors")] == [
+        "trap-org/cycle-b"
+    ]
 
 
 def test_adapter_without_a_base_is_unknown(doc: dict[str, dict[str, Any]]) -> None:

@@ -4,7 +4,6 @@ added with them, judged end to end through the fake Hub. One fixture per outcome
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,24 +13,10 @@ from openaudit.pipeline import AuditOptions, audit
 from openaudit.report.json_format import render
 from tests.fakehub import FakeHub
 
-MODELS = (
-    "trap-org/apache-base-7b",
-    "trap-org/apache-on-nc-data",
-    "trap-org/prose-data-only",
-    "trap-org/undocumented",
-    "trap-org/remote-code-model",
-    "trap-org/mit-lora-on-llama-2",
-    "trap-org/orphan-adapter",
-    "acme/tiny-apache-encoder",
-)
-
 
 @pytest.fixture(scope="module")
-def scorecard(_fixture_hub_server: FakeHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scorecard]:
-    _fixture_hub_server.reset()
-    cache = tmp_path_factory.mktemp("openness-store")
-    yield audit([ModelRef(m) for m in MODELS], AuditOptions(endpoint=_fixture_hub_server.url, cache_dir=cache))
-    _fixture_hub_server.reset()
+def scorecard(fixture_scorecard: Scorecard) -> Scorecard:
+    return fixture_scorecard
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +138,19 @@ def test_corpus_agreement(corpus_hub: FakeHub, tmp_path: Any) -> None:
     from tests.conftest import SHARED_DIR
 
     labels = json.loads((SHARED_DIR / "corpus" / "labels.json").read_text("utf-8"))
-    card = audit([ModelRef(x["id"]) for x in labels], AuditOptions(endpoint=corpus_hub.url, cache_dir=tmp_path))
+    card = audit(
+        [ModelRef(x["id"]) for x in labels],
+        AuditOptions(endpoint=corpus_hub.url, cache_dir=tmp_path),
+    )
     misses, wrong_open = [], []
     for label, v in zip(labels, card.models, strict=True):
         got = {d.name: d.status for d in v.dimensions} | {"osaid": v.osaid}
-        for key, dim in (("licence_status", "licence"), ("commercial_use", "commercial_use"),
-                         ("training_data", "training_data"), ("osaid", "osaid")):
+        for key, dim in (
+            ("licence_status", "licence"),
+            ("commercial_use", "commercial_use"),
+            ("training_data", "training_data"),
+            ("osaid", "osaid"),
+        ):
             want = label.get(key)
             if want is None:
                 continue

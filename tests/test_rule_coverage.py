@@ -10,27 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from openaudit.model import Finding, ModelRef, Scorecard
-from openaudit.pipeline import AuditOptions, audit
+from openaudit.model import Finding, Scorecard
 from openaudit.rules.loader import load_rules
 from tests.conftest import FIXTURE_HUB_DIR
-from tests.fakehub import FakeHub
 
 #: Outcomes that need more than one audit to happen, with the test that produces them.
 COVERED_ELSEWHERE = {
-    ("hygiene.linked-licence-unchanged", "false"): "tests/test_links.py::test_audit_identifies_the_licence_behind_the_link_and_reports_a_change",
+    (
+        "hygiene.linked-licence-unchanged",
+        "false",
+    ): "tests/test_links.py::test_audit_identifies_the_licence_behind_the_link_and_reports_a_change",
 }
 
 
 @pytest.fixture(scope="module")
-def scorecard(tmp_path_factory: pytest.TempPathFactory) -> Scorecard:
-    with FakeHub(FIXTURE_HUB_DIR) as hub:
-        # The deleted base is audited on its own too: nothing can be read, every rule is "missing".
-        ids = [*hub.repo_ids("model"), "acme/retired-base-7b"]
-        return audit(
-            [ModelRef(i) for i in ids],
-            AuditOptions(endpoint=hub.url, cache_dir=tmp_path_factory.mktemp("store")),
-        )
+def scorecard(fixture_scorecard: Scorecard) -> Scorecard:
+    return fixture_scorecard
 
 
 def all_findings(scorecard: Scorecard) -> dict[str, list[Finding]]:
@@ -44,7 +39,11 @@ def test_every_rule_outcome_is_exercised(scorecard: Scorecard) -> None:
     seen = {(f.rule, f.branch) for findings in all_findings(scorecard).values() for f in findings}
     uncovered = []
     for rule in load_rules(()).rules:
-        for branch, outcome in (("true", rule.on_true), ("false", rule.on_false), ("missing", rule.on_missing)):
+        for branch, outcome in (
+            ("true", rule.on_true),
+            ("false", rule.on_false),
+            ("missing", rule.on_missing),
+        ):
             key = (rule.id, branch)
             if outcome.outcome != "skip" and key not in seen and key not in COVERED_ELSEWHERE:
                 uncovered.append(f"{rule.pack}/{rule.id} on_{branch}")
@@ -78,7 +77,9 @@ def test_declared_licence_contradicted_by_the_licence_file(scorecard: Scorecard)
         ("cover-org/mit-with-extra-terms", "commercial_use", "unknown"),
     ],
 )
-def test_cover_fixture_statuses(scorecard: Scorecard, repo: str, dimension: str, status: str) -> None:
+def test_cover_fixture_statuses(
+    scorecard: Scorecard, repo: str, dimension: str, status: str
+) -> None:
     v = next(m for m in scorecard.models if m.id == repo)
     assert v.dimension(dimension).status == status
 
@@ -87,13 +88,30 @@ def test_cover_fixture_statuses(scorecard: Scorecard, repo: str, dimension: str,
     ("repo", "rule", "outcome", "needle"),
     [
         ("cover-org/dangling-licence-link", "hygiene.licence-link-resolves", "fail", "LICENSE.md"),
-        ("cover-org/unlicensed-data-model", "hygiene.dataset-licence-known", "fail", "cover-org/unlicensed-corpus"),
+        (
+            "cover-org/unlicensed-data-model",
+            "hygiene.dataset-licence-known",
+            "fail",
+            "cover-org/unlicensed-corpus",
+        ),
         ("cover-org/reupload-mirror", "hygiene.reupload", "info", "acme/tiny-apache-encoder"),
-        ("cover-org/apache-over-llama2-licence", "hygiene.superseded", "info", "apache-over-llama2-licence-v2"),
-        ("cover-org/mit-with-extra-terms", "licence-file-extra-text", "unknown", "beyond the recognised"),
+        (
+            "cover-org/apache-over-llama2-licence",
+            "hygiene.superseded",
+            "info",
+            "apache-over-llama2-licence-v2",
+        ),
+        (
+            "cover-org/mit-with-extra-terms",
+            "licence-file-extra-text",
+            "unknown",
+            "beyond the recognised",
+        ),
     ],
 )
-def test_cover_fixture_findings(scorecard: Scorecard, repo: str, rule: str, outcome: str, needle: str) -> None:
+def test_cover_fixture_findings(
+    scorecard: Scorecard, repo: str, rule: str, outcome: str, needle: str
+) -> None:
     f = finding(scorecard, repo, rule)
     assert f.outcome == outcome
     assert needle in f.message
@@ -103,7 +121,9 @@ def test_cover_fixture_findings(scorecard: Scorecard, repo: str, rule: str, outc
 def test_fixture_readme_documents_every_fixture() -> None:
     readme = (FIXTURE_HUB_DIR / "README.md").read_text()
     repos = sorted(
-        f"{p.parent.name}/{p.name}" for p in Path(FIXTURE_HUB_DIR).glob("*/*/*") if (p / "api.json").is_file()
+        f"{p.parent.name}/{p.name}"
+        for p in Path(FIXTURE_HUB_DIR).glob("*/*/*")
+        if (p / "api.json").is_file()
     )
     missing = [r for r in repos if f"`{r}`" not in readme]
     assert not missing, missing
