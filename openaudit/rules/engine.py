@@ -44,19 +44,32 @@ def fact_tree(facts: Facts) -> dict[str, Any]:
     return tree
 
 
-def _render(template: str, facts: Facts) -> str:
-    def sub(m: re.Match[str]) -> str:
-        value = facts.value(m.group(1))
+def _lookup(facts: Facts, path: str) -> Any:
+    """`a.b` is a fact; `a.b.c` may also be key `c` inside fact `a.b`."""
+    parts = path.split(".")
+    for cut in range(len(parts), 1, -1):
+        value = facts.value(".".join(parts[:cut]))
         if value is None:
-            return "unknown"
-        if isinstance(value, list):
-            return (
-                ", ".join(str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value)
-                or "none"
-            )
-        return str(value)
+            continue
+        for key in parts[cut:]:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+    return None
 
-    return _PLACEHOLDER.sub(sub, template)
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, list):
+        return ", ".join(_text(v.get("id", v)) if isinstance(v, dict) else _text(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) or "none"
+    return str(value)
+
+
+def _render(template: str, facts: Facts) -> str:
+    """Fill `{fact.name}` (or `{fact.name.key}`) placeholders of a message with what was read."""
+    return _PLACEHOLDER.sub(lambda m: _text(_lookup(facts, m.group(1))), template)
 
 
 def _evidence(rule: Rule, facts: Facts) -> tuple[Evidence, ...]:
