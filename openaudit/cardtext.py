@@ -19,7 +19,8 @@ HF_MODEL_LINK = re.compile(
 )
 #: Phrases a card uses to say where its weights come from; the base must follow in the sentence.
 DERIVED_PHRASE = re.compile(
-    r"(fine[- ]?tun(?:ed|ing)(?:\s+version)?\s+(?:of|from|on top of|on)"
+    # "fine-tuned on X" names data far more often than a base: only "on top of" counts.
+    r"(fine[- ]?tun(?:ed|ing)(?:\s+version)?\s+(?:of|from|on top of)"
     r"|finetuned\s+(?:version\s+)?(?:of|from)"
     r"|instruct(?:ion)?[- ]tuned\s+version\s+of"
     r"|quanti[sz](?:ed|ations?)(?:\s+(?:version|model|weights|files))?\s+of"

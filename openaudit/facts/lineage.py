@@ -150,10 +150,13 @@ def declared_bases(ctx: Context, snap: Snapshot, *, prose: bool) -> Declared:
 
 def _prose_bases(ctx: Context, snap: Snapshot, text: str, out: Declared) -> None:
     """Bases a card names in its prose: links or names that follow a derivation phrase."""
+    meta = ctx.card(snap).metadata
+    datasets = set(meta.get("datasets") or ()) if isinstance(meta.get("datasets"), list) else set()
     for mention in base_mentions(text, snap.ref.repo_id):
         ev = ctx.cite_file(snap, "README.md", mention.line, mention.text)
         for repo_id in mention.ids:
-            out.claim(repo_id, "prose", ev)
+            if repo_id not in datasets:  # data it was tuned on, not a base
+                out.claim(repo_id, "prose", ev)
         for name in mention.names:
             out.names.append((name, ev))
 

@@ -201,6 +201,11 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
         return Problem(subject, "revision-not-found", "no such revision")
     if isinstance(exc, errors.RepositoryNotFoundError):
         return Problem(subject, "not-found", "repository not found (deleted, renamed or private)")
+    if isinstance(exc, errors.LocalEntryNotFoundError):
+        # Raised for any failed download with nothing cached (5xx, timeouts, resets): transient.
+        return Problem(
+            subject, "network", "the file could not be downloaded (network or server error)"
+        )
     if isinstance(exc, errors.RemoteEntryNotFoundError | errors.EntryNotFoundError):
         return Problem(subject, "not-found", "file not found at this revision")
     if isinstance(exc, errors.OfflineModeIsEnabled):
@@ -218,15 +223,17 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
     name = type(exc).__name__
     if "Timeout" in name:
         return Problem(subject, "timeout", "the Hub did not answer in time")
-    if isinstance(exc, errors.LocalEntryNotFoundError):
-        return Problem(
-            subject, "network", "the file could not be downloaded (network or server error)"
-        )
-    if isinstance(exc, ConnectionError | OSError) or "Connect" in name or "Network" in name:
+    if isinstance(exc, ConnectionError | OSError) or _is_transport_error(exc):
         return Problem(subject, "network", f"could not reach the Hub ({name})")
     if isinstance(exc, ValueError | KeyError | TypeError):
         return Problem(subject, "malformed", f"unreadable answer from the Hub ({name}: {detail})")
     return Problem(subject, "error", f"{name}: {detail}")
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """A connection refused, reset or cut short, whichever HTTP library raised it."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"TransportError", "NetworkError", "ProtocolError", "ConnectError"})
 
 
 def _status(exc: BaseException) -> int | None:

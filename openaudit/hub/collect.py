@@ -60,7 +60,8 @@ def related_refs(snapshot: Snapshot, *, prose: bool = False) -> tuple[list[str],
     readme = snapshot.file("README.md")
     if prose and readme is not None and readme.text:
         for mention in base_mentions(readme.text, snapshot.ref.repo_id):
-            bases.extend(mention.ids)
+            # A repo the card lists as a dataset is data it was tuned on, not a base.
+            bases.extend(i for i in mention.ids if i not in datasets)
     return _unique(b for b in bases if _REPO_ID.match(b)), _unique(
         d for d in datasets if _REPO_ID.match(d)
     )

@@ -1,0 +1,70 @@
+"""Faults between the client and the Hub: every one becomes `unknown` with its reason, never a crash,
+and never a model silently missing from a batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakehub import FakeHub
+from tests.helpers import audit_json, by_id
+
+TARGET = "acme/nc-summarizer"
+OTHER = "acme/tiny-apache-encoder"
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ({"status": 500}, "server-error"),
+        ({"status": 503}, "server-error"),
+        ({"status": 429, "headers": {"Retry-After": "0"}}, "rate-limited"),
+        ({"status": 403}, "access-denied"),
+        ({"malformed": True}, "malformed"),
+        ({"reset": True}, "network"),
+        ({"truncate": True}, "network"),
+        ({"latency": 3.0}, "timeout"),
+    ],
+)
+def test_metadata_faults(fixture_hub: FakeHub, tmp_path: Path, fault: dict[str, Any], reason: str) -> None:
+    fixture_hub.fail(f"/api/models/{TARGET}", **fault)
+    run = audit_json(fixture_hub.url, tmp_path, TARGET, OTHER, extra=("--timeout", "1"))
+    assert run.code == 3
+    assert "Traceback" not in run.stderr
+    models = by_id(run.json())
+    assert list(models) == [TARGET, OTHER]  # nothing dropped, order kept
+    broken = models[TARGET]
+    assert [e["reason"] for e in broken["errors"]] == [reason]
+    assert broken["revision"] is None
+    for dim in ("licence", "commercial_use", "weights"):
+        assert broken[dim]["status"] == "unknown"
+    assert models[OTHER]["licence"]["status"] == "open"
+
+
+def test_a_failed_file_is_listed_and_fetched_again_next_time(
+    fixture_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No real sleeping through huggingface_hub's own retries.
+    monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda _s: None)
+    fixture_hub.fail(f"/{OTHER}/resolve/", status=500, times=None, method="HEAD")
+    first = by_id(audit_json(fixture_hub.url, tmp_path, OTHER).json())[OTHER]
+    unread = {e["subject"]: e["reason"] for e in first["errors"]}
+    assert unread.get(f"{OTHER}/LICENSE") in ("network", "server-error")
+    # Without its LICENSE and README text, the declared licence still decides, with the gap named.
+    assert first["licence"]["ids"] == ["apache-2.0"]
+    fixture_hub.clear_faults()
+    fixture_hub.reset()
+    second = by_id(audit_json(fixture_hub.url, tmp_path, OTHER).json())[OTHER]
+    assert second["errors"] == []
+    assert fixture_hub.count("/" + OTHER + "/resolve/") > 0  # the transient gap was not frozen in the store
+
+
+def test_related_repo_fault_is_named_on_the_model(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    fixture_hub.fail("/api/datasets/fixture-org/nc-dialogues", status=503)
+    model = by_id(audit_json(fixture_hub.url, tmp_path, TARGET).json())[TARGET]
+    assert {"subject": "dataset:fixture-org/nc-dialogues", "reason": "server-error"}.items() <= {
+        k: v for k, v in model["errors"][0].items() if k != "detail"
+    }.items()
+    assert model["licence"]["status"] == "restricted"  # the model's own licence still decides
