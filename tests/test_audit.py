@@ -249,22 +249,6 @@ def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...], needle: str, t
     assert "Traceback" not in run.stderr
 
 
-def test_server_error_on_metadata_is_unknown_not_a_crash(fixture_hub: FakeHub, tmp_path: Path) -> None:
-    fixture_hub.fail("/api/models/acme/nc-summarizer", status=500, times=1)
-    run = audit_json(fixture_hub.url, tmp_path, "acme/nc-summarizer", "acme/tiny-apache-encoder")
-    assert run.code == 3
-    models = by_id(run.json())
-    assert models["acme/nc-summarizer"]["errors"][0]["reason"] == "server-error"
-    assert models["acme/nc-summarizer"]["licence"]["status"] == "unknown"
-    assert models["acme/tiny-apache-encoder"]["licence"]["status"] == "open"
-
-
-def test_rate_limit_is_reported(fixture_hub: FakeHub, tmp_path: Path) -> None:
-    fixture_hub.fail("/api/models/acme/nc-summarizer", status=429, times=1, headers={"Retry-After": "0"})
-    run = audit_json(fixture_hub.url, tmp_path, "acme/nc-summarizer")
-    assert run.json()["models"][0]["errors"][0]["reason"] == "rate-limited"
-
-
 def test_corpus_audits_without_traceback(corpus_hub: FakeHub, tmp_path: Path) -> None:
     ids = corpus_hub.repo_ids("model")
     run = audit_json(corpus_hub.url, tmp_path, *ids)

@@ -4,6 +4,7 @@ and never a model silently missing from a batch."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +14,42 @@ from tests.helpers import audit_json, by_id
 
 TARGET = "acme/nc-summarizer"
 OTHER = "acme/tiny-apache-encoder"
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the waits between retries instead of sleeping them."""
+    waits: list[float] = []
+    # Only openaudit's own waits: the fake Hub's injected latency must still sleep for real.
+    monkeypatch.setattr("openaudit.hub.client.time", SimpleNamespace(sleep=waits.append))
+    return waits
+
+
+def test_a_passing_rate_limit_is_retried_after_retry_after(
+    fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float]
+) -> None:
+    fixture_hub.fail(f"/api/models/{TARGET}", status=429, times=1, headers={"Retry-After": "7"})
+    run = audit_json(fixture_hub.url, tmp_path, TARGET)
+    assert run.code == 0
+    assert run.json()["models"][0]["licence"]["status"] == "restricted"
+    assert no_sleep == [7.0]
+
+
+def test_retries_are_bounded(fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float]) -> None:
+    fixture_hub.fail(f"/api/models/{TARGET}", status=503, times=None)
+    run = audit_json(fixture_hub.url, tmp_path, TARGET)
+    assert run.json()["models"][0]["errors"][0]["reason"] == "server-error"
+    assert no_sleep == [1.0, 2.0]
+    assert fixture_hub.count(f"/api/models/{TARGET}") == 3
+
+
+def test_errors_that_will_not_change_are_not_retried(
+    fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float]
+) -> None:
+    fixture_hub.fail(f"/api/models/{TARGET}", status=403, times=None)
+    audit_json(fixture_hub.url, tmp_path, TARGET)
+    assert no_sleep == []
+    assert fixture_hub.count(f"/api/models/{TARGET}") == 1
 
 
 @pytest.mark.parametrize(
@@ -25,12 +62,14 @@ OTHER = "acme/tiny-apache-encoder"
         ({"malformed": True}, "malformed"),
         ({"reset": True}, "network"),
         ({"truncate": True}, "network"),
-        ({"latency": 3.0}, "timeout"),
+        ({"latency": 1.0}, "timeout"),
     ],
 )
-def test_metadata_faults(fixture_hub: FakeHub, tmp_path: Path, fault: dict[str, Any], reason: str) -> None:
-    fixture_hub.fail(f"/api/models/{TARGET}", **fault)
-    run = audit_json(fixture_hub.url, tmp_path, TARGET, OTHER, extra=("--timeout", "1"))
+def test_metadata_faults(
+    fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float], fault: dict[str, Any], reason: str
+) -> None:
+    fixture_hub.fail(f"/api/models/{TARGET}", times=None, **fault)
+    run = audit_json(fixture_hub.url, tmp_path, TARGET, OTHER, extra=("--timeout", "0.3"))
     assert run.code == 3
     assert "Traceback" not in run.stderr
     models = by_id(run.json())
@@ -61,8 +100,10 @@ def test_a_failed_file_is_listed_and_fetched_again_next_time(
     assert fixture_hub.count("/" + OTHER + "/resolve/") > 0  # the transient gap was not frozen in the store
 
 
-def test_related_repo_fault_is_named_on_the_model(fixture_hub: FakeHub, tmp_path: Path) -> None:
-    fixture_hub.fail("/api/datasets/fixture-org/nc-dialogues", status=503)
+def test_related_repo_fault_is_named_on_the_model(
+    fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float]
+) -> None:
+    fixture_hub.fail("/api/datasets/fixture-org/nc-dialogues", status=503, times=None)
     model = by_id(audit_json(fixture_hub.url, tmp_path, TARGET).json())[TARGET]
     assert {"subject": "dataset:fixture-org/nc-dialogues", "reason": "server-error"}.items() <= {
         k: v for k, v in model["errors"][0].items() if k != "detail"

@@ -19,8 +19,12 @@ from openaudit.model import Evidence, Fact
 _FORGES = r"(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org|git\.sr\.ht|gitee\.com)"
 _REPO_LINK = re.compile(rf"https?://(?:www\.)?{_FORGES}/([\w.-]+/[\w.-]+)", re.I)
 #: Words near a link that say it holds the training code rather than a demo or a paper's site.
-_TRAINING_WORDS = re.compile(r"\btrain(?:ing|ed)?\b|\bpre-?train|\bfine-?tun|\breproduc|\brecipe", re.I)
-_CUSTOM_CODE = re.compile(r"^(?:.*/)?(modeling|configuration|tokenization|processing|image_processing)_\w+\.py$")
+_TRAINING_WORDS = re.compile(
+    r"\btrain(?:ing|ed)?\b|\bpre-?train|\bfine-?tun|\breproduc|\brecipe", re.I
+)
+_CUSTOM_CODE = re.compile(
+    r"^(?:.*/)?(modeling|configuration|tokenization|processing|image_processing)_\w+\.py$"
+)
 
 
 def extract(ctx: Context) -> Iterator[Fact]:
@@ -37,10 +41,17 @@ def extract(ctx: Context) -> Iterator[Fact]:
             context = " ".join(lines[max(0, number - 2) : number + 1])
             row = repos.setdefault(
                 key,
-                {"url": f"https://{key}", "line": number, "training": False, "excerpt": line.strip()},
+                {
+                    "url": f"https://{key}",
+                    "line": number,
+                    "training": False,
+                    "excerpt": line.strip(),
+                },
             )
             row["training"] = row["training"] or bool(_TRAINING_WORDS.search(context))
-    repo_ev = tuple(ctx.cite_file(snap, "README.md", r["line"], r["excerpt"]) for r in repos.values())
+    repo_ev = tuple(
+        ctx.cite_file(snap, "README.md", r["line"], r["excerpt"]) for r in repos.values()
+    )
     yield Fact("code.repositories", [r["url"] for r in repos.values()], repo_ev)
     training = [r for r in repos.values() if r["training"]]
     yield Fact(
@@ -85,8 +96,12 @@ def _auto_map(info: Mapping[str, Any], config_file: Any) -> tuple[dict[str, Any]
         if isinstance(data, dict) and isinstance(data.get("auto_map"), dict):
             line = line_of(config_file.text, '"auto_map"')
             locator = f"config.json:{line}" if line else "config.json"
-            return dict(data["auto_map"]), Evidence("file", locator, json.dumps(data["auto_map"])[:200])
+            return dict(data["auto_map"]), Evidence(
+                "file", locator, json.dumps(data["auto_map"])[:200]
+            )
     config = info.get("config")
     if isinstance(config, Mapping) and isinstance(config.get("auto_map"), Mapping):
-        return dict(config["auto_map"]), Evidence("api", "config.auto_map", json.dumps(config["auto_map"])[:200])
+        return dict(config["auto_map"]), Evidence(
+            "api", "config.auto_map", json.dumps(config["auto_map"])[:200]
+        )
     return {}, None

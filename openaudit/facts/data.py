@@ -19,7 +19,9 @@ from openaudit.facts.licence import kb_evidence, read_snapshot
 from openaudit.model import Evidence, Fact, Snapshot
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_HF_DATASET_LINK = re.compile(r"https?://(?:www\.)?huggingface\.co/datasets/([A-Za-z0-9][\w.-]*/[\w.-]+)")
+_HF_DATASET_LINK = re.compile(
+    r"https?://(?:www\.)?huggingface\.co/datasets/([A-Za-z0-9][\w.-]*/[\w.-]+)"
+)
 #: Headings under which cards describe their training data.
 DATA_HEADING = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s*)?(?:training|pre-?training|fine-?tuning|instruction[- ]tuning)?\s*"
@@ -61,7 +63,12 @@ def headings(text: str) -> list[tuple[int, int, str]]:
 
 def _bare_heading(lines: list[str], number: int) -> bool:
     line = lines[number - 1].strip()
-    if not line or len(line.split()) > 4 or line[-1] in ".,;!?)" or line.startswith(("-", "*", "|", "<", ">", "!", "[")):
+    if (
+        not line
+        or len(line.split()) > 4
+        or line[-1] in ".,;!?)"
+        or line.startswith(("-", "*", "|", "<", ">", "!", "["))
+    ):
         return False
     before = lines[number - 2].strip() if number >= 2 else ""
     after = lines[number].strip() if number < len(lines) else ""
@@ -74,7 +81,9 @@ def section_text(text: str, line: int, level: int) -> str:
     body: list[str] = []
     for index, raw in enumerate(lines[line:], line + 1):
         m = re.match(r"^(#{1,6})\s", raw)
-        if (m and len(m.group(1)) <= level) or (not m and level >= 2 and _bare_heading(lines, index)):
+        if (m and len(m.group(1)) <= level) or (
+            not m and level >= 2 and _bare_heading(lines, index)
+        ):
             break
         body.append(raw)
     return "\n".join(body)
@@ -109,7 +118,7 @@ def _named(ctx: Context, snap: Snapshot) -> dict[str, dict[str, Any]]:
 
 
 def _availability(ctx: Context, repo_id: str) -> tuple[str, Snapshot | None, str]:
-    """"available", "gated", "not-found", "unreadable" or "not-followed", with the snapshot."""
+    """ "available", "gated", "not-found", "unreadable" or "not-followed", with the snapshot."""
     snap = ctx.bundle.related.get(f"dataset:{repo_id}")
     if snap is not None:
         gated = snap.info.get("gated")
@@ -150,7 +159,9 @@ def extract(ctx: Context) -> Iterator[Fact]:
             lic = read_snapshot(ctx, snap)
             row["licence_ids"] = lic.ids
             row["terms"] = lic.terms
-            row["licence_known"] = bool(lic.entries) and all(t["kind"] != "unknown" for t in lic.terms)
+            row["licence_known"] = bool(lic.entries) and all(
+                t["kind"] != "unknown" for t in lic.terms
+            )
             evidence.extend(lic.cite)
             evidence.extend(kb_evidence(e) for e in lic.entries)
             if "gated" in snap.info:
@@ -166,11 +177,17 @@ def extract(ctx: Context) -> Iterator[Fact]:
         ev,
     )
     yield Fact("data.all_available", bool(datasets) and all(d["available"] for d in datasets), ev)
-    yield Fact("data.licences", list(dict.fromkeys(i for d in datasets for i in d["licence_ids"])), ev)
+    yield Fact(
+        "data.licences", list(dict.fromkeys(i for d in datasets for i in d["licence_ids"])), ev
+    )
     yield Fact("data.terms", _unique_terms(datasets), ev)
     yield Fact(
         "data.licence_unknown",
-        [d["id"] for d in datasets if d["status"] in ("available", "gated") and not d["licence_known"]],
+        [
+            d["id"]
+            for d in datasets
+            if d["status"] in ("available", "gated") and not d["licence_known"]
+        ],
         ev,
     )
     nc = [

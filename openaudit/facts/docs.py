@@ -18,12 +18,19 @@ from openaudit.model import Evidence, Fact
 
 #: Card sections a reviewer looks for, each recognised by its heading.
 SECTIONS: dict[str, re.Pattern[str]] = {
-    "intended_use": re.compile(r"\b(intended|direct|downstream|out[- ]of[- ]scope)\s+uses?\b|\buses?\b$|\bhow to use\b", re.I),
+    "intended_use": re.compile(
+        r"\b(intended|direct|downstream|out[- ]of[- ]scope)\s+uses?\b|\buses?\b$|\bhow to use\b",
+        re.I,
+    ),
     "limitations": re.compile(r"\blimitations?\b|\bknown issues\b", re.I),
-    "bias_risks": re.compile(r"\bbias(es)?\b|\brisks?\b|\bsafety\b|\bethic|\bharms?\b|\bresponsible\b", re.I),
+    "bias_risks": re.compile(
+        r"\bbias(es)?\b|\brisks?\b|\bsafety\b|\bethic|\bharms?\b|\bresponsible\b", re.I
+    ),
     "training_data": DATA_HEADING,
     "evaluation": re.compile(r"\bevaluat|\bbenchmarks?\b|\bresults\b|\bperformance\b", re.I),
-    "environmental_impact": re.compile(r"\benvironment|\bcarbon\b|\bemissions?\b|\bco2\b|\bcompute infrastructure\b", re.I),
+    "environmental_impact": re.compile(
+        r"\benvironment|\bcarbon\b|\bemissions?\b|\bco2\b|\bcompute infrastructure\b", re.I
+    ),
 }
 _ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", re.I)
 _DATASHEET = re.compile(r"\bdatasheets?\b|\bdata\s+card\b", re.I)
@@ -94,7 +101,9 @@ def extract(ctx: Context) -> Iterator[Fact]:
 
     total = _parameter_count(snap.info)
     if total is not None:
-        key = "safetensors.total" if isinstance(snap.info.get("safetensors"), dict) else "gguf.total"
+        key = (
+            "safetensors.total" if isinstance(snap.info.get("safetensors"), dict) else "gguf.total"
+        )
         ev = (ctx.cite_api(snap, key, total),)
         yield Fact("docs.parameter_count", total, ev)
         yield Fact(

@@ -55,7 +55,11 @@ def extract(ctx: Context) -> Iterator[Fact]:
     meta = ctx.card(snap).metadata
     new_version = meta.get("new_version")
     if isinstance(new_version, str) and new_version.strip():
-        yield Fact("viability.new_version", new_version.strip(), (ctx.cite_metadata(snap, "new_version", new_version),))
+        yield Fact(
+            "viability.new_version",
+            new_version.strip(),
+            (ctx.cite_metadata(snap, "new_version", new_version),),
+        )
     yield Fact("viability.reupload_of", *_reupload(ctx, snap))
 
 

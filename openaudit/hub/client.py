@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -75,29 +76,47 @@ class HubClient:
         timeout: float = 20.0,
         download_dir: Path | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
+        retries: int = 2,
     ) -> None:
         self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
         self.timeout = timeout
         self.max_file_bytes = max_file_bytes
+        self.retries = retries
         self._download_dir = download_dir
         from huggingface_hub import HfApi
 
         self._api = HfApi(endpoint=self.endpoint)
 
     def resolve_info(self, ref: ModelRef) -> dict[str, Any]:
-        """The repo's metadata at the requested revision, as the Hub's JSON field names."""
-        try:
-            if ref.kind == "dataset":
-                info: Any = self._api.dataset_info(
-                    ref.repo_id, revision=ref.revision, timeout=self.timeout, files_metadata=True
-                )
-            else:
-                info = self._api.model_info(
-                    ref.repo_id, revision=ref.revision, timeout=self.timeout, files_metadata=True
-                )
-        except Exception as exc:  # every client failure becomes a reported Problem
-            raise HubError(problem_from_exception(ref.repo_id, exc)) from None
-        return info_to_json(info)
+        """The repo's metadata at the requested revision, as the Hub's JSON field names.
+
+        `model_info` is the one call huggingface_hub never retries, so rate limits and
+        passing server errors are retried here, a bounded number of times, honouring
+        Retry-After up to MAX_WAIT seconds; what still fails is reported, not raised.
+        """
+        for attempt in range(self.retries + 1):
+            try:
+                if ref.kind == "dataset":
+                    info: Any = self._api.dataset_info(
+                        ref.repo_id,
+                        revision=ref.revision,
+                        timeout=self.timeout,
+                        files_metadata=True,
+                    )
+                else:
+                    info = self._api.model_info(
+                        ref.repo_id,
+                        revision=ref.revision,
+                        timeout=self.timeout,
+                        files_metadata=True,
+                    )
+                return info_to_json(info)
+            except Exception as exc:  # every client failure becomes a reported Problem
+                problem = problem_from_exception(ref.repo_id, exc)
+                if problem.reason not in _RETRYABLE or attempt == self.retries:
+                    raise HubError(problem) from None
+                time.sleep(_wait(exc, attempt))
+        raise AssertionError("unreachable")
 
     def fetch(self, ref: ModelRef, info: Mapping[str, Any] | None = None) -> Snapshot:
         """Read metadata and the files that matter at one commit."""
@@ -228,6 +247,23 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
     if isinstance(exc, ValueError | KeyError | TypeError):
         return Problem(subject, "malformed", f"unreadable answer from the Hub ({name}: {detail})")
     return Problem(subject, "error", f"{name}: {detail}")
+
+
+#: Failures worth another try: the next answer may differ.
+_RETRYABLE = frozenset({"rate-limited", "server-error", "network", "timeout"})
+#: The longest Retry-After honoured; a longer wait is reported as rate-limited instead.
+MAX_WAIT = 30.0
+
+
+def _wait(exc: BaseException, attempt: int) -> float:
+    """Seconds before the next try: the server's Retry-After if it gave one, else 1, 2, 4 ..."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    retry_after = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return min(float(retry_after), MAX_WAIT) if retry_after is not None else float(2**attempt)
+    except ValueError:  # an HTTP date: not worth parsing for a bounded wait
+        return float(2**attempt)
 
 
 def _is_transport_error(exc: BaseException) -> bool:

@@ -9,4 +9,11 @@ from openaudit.kb.loader import (
     use_restrictions,
 )
 
-__all__ = ["KnowledgeBase", "KnowledgeBaseError", "free_kinds", "load_kb", "normalise", "use_restrictions"]
+__all__ = [
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "free_kinds",
+    "load_kb",
+    "normalise",
+    "use_restrictions",
+]

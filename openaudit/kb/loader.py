@@ -30,7 +30,14 @@ def _vocabulary(name: str, key: str, flag: str) -> frozenset[str]:
     try:
         doc = yaml.safe_load(file.read_text(encoding="utf-8"))
         return frozenset(item for item, spec in doc[key].items() if spec[flag] is True)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except (
+        OSError,
+        UnicodeDecodeError,
+        yaml.YAMLError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise KnowledgeBaseError(f"{_display(file)}: {key}: unreadable ({exc})") from None
 
 
@@ -241,7 +248,9 @@ def _load(extra_dirs: tuple[Path, ...]) -> KnowledgeBase:
         for path in sorted(folder.glob("*.yml")):
             entries.append(_entry(_read(path), path))
     kb = _index(entries)
-    return dataclasses.replace(kb, families=_read_families(data_dir("licenses") / FAMILIES_FILE, kb))
+    return dataclasses.replace(
+        kb, families=_read_families(data_dir("licenses") / FAMILIES_FILE, kb)
+    )
 
 
 FAMILIES_FILE = Path("families") / "families.yml"
@@ -297,14 +306,18 @@ def _read_families(file: Path, kb: KnowledgeBase) -> tuple[ModelFamily, ...]:
         licences = item.get("licences") or []
         for lic in licences:
             if kb.get(lic) is None:
-                raise KnowledgeBaseError(f"{at} ({item['id']}): licences: '{lic}' is not in the knowledge base")
+                raise KnowledgeBaseError(
+                    f"{at} ({item['id']}): licences: '{lic}' is not in the knowledge base"
+                )
         out.append(
             ModelFamily(
                 id=item["id"],
                 name=str(item.get("name", item["id"])),
                 licences=tuple(licences),
                 names=tuple(family_words(n) for n in names),
-                hub_architecture_tags=tuple(str(t).lower() for t in item.get("hub_architecture_tags") or ()),
+                hub_architecture_tags=tuple(
+                    str(t).lower() for t in item.get("hub_architecture_tags") or ()
+                ),
                 source=str(item.get("source", "")).strip(),
             )
         )

@@ -46,7 +46,9 @@ def render(scorecard: Scorecard) -> str:
         model, *rest = row(v)
         cells = [_cut_id(model, COLUMNS[0][1])]
         cells += [_cut(c, w) for c, (_, w) in zip(rest, COLUMNS[1:], strict=True)]
-        lines.append(" ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip())
+        lines.append(
+            " ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip()
+        )
     notes = []
     for v in scorecard.models:
         for p in v.errors:

@@ -61,7 +61,10 @@ def _text(value: Any) -> str:
     if value is None:
         return "unknown"
     if isinstance(value, list):
-        return ", ".join(_text(v.get("id", v)) if isinstance(v, dict) else _text(v) for v in value) or "none"
+        return (
+            ", ".join(_text(v.get("id", v)) if isinstance(v, dict) else _text(v) for v in value)
+            or "none"
+        )
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) or "none"
     return str(value)
