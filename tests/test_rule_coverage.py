@@ -127,3 +127,28 @@ def test_fixture_readme_documents_every_fixture() -> None:
     )
     missing = [r for r in repos if f"`{r}`" not in readme]
     assert not missing, missing
+
+
+def test_every_finding_cites_evidence(scorecard: Scorecard) -> None:
+    bare = [
+        f"{model}: {f.rule} on_{f.branch}"
+        for model, findings in all_findings(scorecard).items()
+        for f in findings
+        if not f.evidence
+    ]
+    assert not bare, bare
+
+
+def test_evidence_links_are_pinned_to_the_audited_commit(scorecard: Scorecard) -> None:
+    """A link into an audited repo names its commit, never a branch that can move."""
+    for v in scorecard.models:
+        for f in [*v.findings, *(x for d in v.dimensions for x in d.findings)]:
+            for e in f.evidence:
+                if (
+                    e.url
+                    and e.source in ("metadata", "file", "api", "tag")
+                    and "/blob/main/" in e.url
+                ):
+                    raise AssertionError(f"{v.id}: {f.rule}: unpinned {e.url}")
+                if e.url and e.url.startswith("http://127.0.0.1") and "/datasets/" not in e.url:
+                    assert any(len(p) == 40 for p in e.url.split("/")), (v.id, f.rule, e.url)

@@ -5,19 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from openaudit.facts.context import Context
-from openaudit.model import Evidence, Fact
+from openaudit.model import Evidence, Fact, Snapshot
 
 
 def extract(ctx: Context) -> Iterator[Fact]:
     snap = ctx.bundle.root
     problems = list(ctx.bundle.problems)
     if snap is None:
-        yield Fact(
-            "repo.readable", False, note="; ".join(f"{p.subject}: {p.reason}" for p in problems)
+        # What was asked and what came back: the only evidence an unreadable repo leaves.
+        ref = ctx.bundle.ref
+        ev = tuple(
+            Evidence(
+                "api",
+                f"{ref.kind} {ref.repo_id}@{ref.revision or 'main'}",
+                f"{p.reason}: {p.detail}",
+            )
+            for p in problems
         )
+        yield Fact(
+            "repo.readable", False, ev, note="; ".join(f"{p.subject}: {p.reason}" for p in problems)
+        )
+        yield Fact("repo.snapshot", None, ev)
         return
     problems.extend(snap.problems)
     yield Fact("repo.readable", True)
+    yield Fact("repo.snapshot", snap.commit or snap.ref.local_path, snapshot_evidence(ctx, snap))
     yield Fact("repo.origin", snap.origin)
     if snap.commit:
         yield Fact("repo.commit", snap.commit, (Evidence("api", "sha", snap.commit, snap.url()),))
@@ -43,7 +55,14 @@ def extract(ctx: Context) -> Iterator[Fact]:
             (Evidence("file", "README.md", card.problem.detail, snap.url("README.md")),),
         )
     unread = sorted({p.subject for p in snap.problems})
-    yield Fact("repo.unread_files", unread)
+    yield Fact(
+        "repo.unread_files",
+        unread,
+        tuple(
+            Evidence("file", p.subject, f"{p.reason}: {p.detail}", snap.url(p.subject))
+            for p in snap.problems
+        ),
+    )
     gate_reasons = sorted(
         {
             p.reason
@@ -53,3 +72,32 @@ def extract(ctx: Context) -> Iterator[Fact]:
     )
     if gate_reasons:
         yield Fact("repo.access", gate_reasons[0])
+
+
+def snapshot_evidence(ctx: Context, snap: Snapshot) -> tuple[Evidence, ...]:
+    """Where a finding about an absence was decided: the card and the file list at this commit.
+
+    "No licence declared" or "no training-code link" is evidence too: of what was read and
+    did not hold it. Rules fall back on this when the facts they cite have nothing to show.
+    """
+    card = ctx.card(snap)
+    names = snap.file_names
+    out = []
+    if card.text:
+        out.append(
+            Evidence(
+                "file",
+                "README.md",
+                f"model card, {len(card.text.splitlines())} lines",
+                snap.url("README.md"),
+            )
+        )
+    elif card.origin == "api":
+        out.append(Evidence("api", "cardData", "card metadata from the Hub", snap.url()))
+    listing = "siblings" if snap.origin != "local" else "folder listing"
+    out.append(
+        Evidence(
+            "api" if snap.origin != "local" else "file", listing, f"{len(names)} files", snap.url()
+        )
+    )
+    return tuple(out)

@@ -75,14 +75,21 @@ def _render(template: str, facts: Facts) -> str:
     return _PLACEHOLDER.sub(lambda m: _text(_lookup(facts, m.group(1))), template)
 
 
+#: Cited when a rule's own facts show nothing (an absence, or a repo that could not be read):
+#: the card and file list that were read, or the failed request.
+FALLBACK_EVIDENCE = ("repo.snapshot",)
+
+
 def _evidence(rule: Rule, facts: Facts) -> tuple[Evidence, ...]:
-    seen: dict[Evidence, None] = {}
-    for name in rule.cites or rule.requires:
-        fact = facts.get(name)
-        if fact is not None:
-            for ev in fact.evidence:
+    def cite(names: tuple[str, ...]) -> tuple[Evidence, ...]:
+        seen: dict[Evidence, None] = {}
+        for name in names:
+            fact = facts.get(name)
+            for ev in fact.evidence if fact is not None else ():
                 seen.setdefault(ev, None)
-    return tuple(seen)
+        return tuple(seen)
+
+    return cite(rule.cites or rule.requires) or cite(FALLBACK_EVIDENCE)
 
 
 def evaluate_rule(
