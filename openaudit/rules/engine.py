@@ -10,7 +10,7 @@ nothing is ever decided from absent evidence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from openaudit.model import (
@@ -92,14 +92,13 @@ def _evidence(rule: Rule, facts: Facts) -> tuple[Evidence, ...]:
     return cite(rule.cites or rule.requires) or cite(FALLBACK_EVIDENCE)
 
 
-def evaluate_rule(
-    rule: Rule, facts: Facts, tree: Mapping[str, Any], program: Any
-) -> Finding | None:
+def evaluate_rule(rule: Rule, facts: Facts, context: Any, program: Any) -> Finding | None:
+    """One rule on one model; `context` is the facts as a CEL context, shared by all rules."""
     missing = [name for name in rule.requires if facts.value(name) is None]
     branch = "missing"
     if not missing:
         try:
-            result = program.execute(dict(tree))
+            result = program.execute(context)
         except (KeyError, ValueError, TypeError, RuntimeError):
             result = None  # a fact the condition reads is absent: decided as missing
         if isinstance(result, bool):
@@ -135,10 +134,13 @@ class Judge:
         self._programs = {r.id: cel.compile(r.condition) for r in ruleset.rules}
 
     def findings(self, facts: Facts) -> list[Finding]:
-        tree = fact_tree(facts)
+        import cel
+
+        # Converted to CEL values once per model, then reused by every rule.
+        context = cel.Context(variables=fact_tree(facts))
         out = []
         for rule in self.ruleset.rules:
-            finding = evaluate_rule(rule, facts, tree, self._programs[rule.id])
+            finding = evaluate_rule(rule, facts, context, self._programs[rule.id])
             if finding is not None:
                 out.append(finding)
         return out
