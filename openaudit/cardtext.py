@@ -52,6 +52,16 @@ class BaseMention:
     names: tuple[str, ...]
 
 
+def _looks_like_repo(text: str) -> bool:
+    """A bare `a/b` in prose is a repo id only if its name looks like one.
+
+    Model names carry a digit, a capital, `-`, `_` or `.` ("pythia-12b", "Llama-2-7b");
+    plain words joined by a slash ("instruction/response", "and/or") are English.
+    """
+    name = text.split("/", 1)[1]
+    return bool(re.search(r"[0-9A-Z._-]", name))
+
+
 def body_lines(card_text: str) -> Iterator[tuple[int, str]]:
     """(1-based line number, line) of the card's prose: the front matter is metadata, not prose."""
     in_front = card_text.startswith("---")
@@ -79,7 +89,7 @@ def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
         ids += [
             m.group(1)
             for m in BARE_ID.finditer(MD_LINK.sub(r"\1", tail))
-            if "://" not in m.group(1)
+            if "://" not in m.group(1) and _looks_like_repo(m.group(1))
         ]
         names = [m.group(1) for m in MD_LINK.finditer(tail)] + [
             m.group(1) for m in BACKTICK.finditer(tail)
