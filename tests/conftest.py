@@ -23,6 +23,9 @@ for _var in (
     "HF_HUB_OFFLINE",
 ):
     os.environ.pop(_var, None)
+# A test that forgets --endpoint must not reach the real Hub: point the default at a closed
+# loopback port (port 9, discard), so it fails fast and on this machine.
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 _HF_HOME = tempfile.mkdtemp(prefix="openaudit-hf-home-")
 os.environ["HF_HOME"] = _HF_HOME
 os.environ.pop("HF_HUB_CACHE", None)
