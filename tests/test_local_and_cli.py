@@ -213,3 +213,17 @@ def test_console_script_errors_are_one_line(tmp_path: Path) -> None:
     proc = subprocess.run([str(exe), "audit", "bad id!"], capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "openaudit: 'bad id!' is not a Hugging Face repo id (owner/name[@revision])"
+
+
+def test_rules_facts_lists_what_conditions_can_read(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    run = run_cli(
+        "rules", "facts", "acme/nc-summarizer", "--format", "json",
+        "--endpoint", fixture_hub.url, "--cache-dir", str(tmp_path),
+    )
+    facts = json.loads(run.stdout)["acme/nc-summarizer"]
+    assert facts["licence.ids"]["value"] == ["cc-by-nc-4.0"]
+    assert facts["licence.ids"]["evidence"][0]["locator"].startswith("README.md:")
+    assert facts["weights.present"]["value"] is True
+    text = run_cli("rules", "facts", "--offline", "--examples", "--cache-dir", str(tmp_path)).stdout
+    assert "example-org/apache-encoder @ local" in text
+    assert "card.metadata_source" in text and '"README.md"' in text

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from openaudit.model import Finding, Scorecard
+from openaudit.resources import data_dir
 from openaudit.rules.loader import load_rules
 from tests.conftest import FIXTURE_HUB_DIR
 
@@ -152,3 +153,16 @@ def test_evidence_links_are_pinned_to_the_audited_commit(scorecard: Scorecard) -
                     raise AssertionError(f"{v.id}: {f.rule}: unpinned {e.url}")
                 if e.url and e.url.startswith("http://127.0.0.1") and "/datasets/" not in e.url:
                     assert any(len(p) == 40 for p in e.url.split("/")), (v.id, f.rule, e.url)
+
+
+def test_rules_name_only_facts_that_exist(scorecard: Scorecard) -> None:
+    """A misspelt fact in `requires` or `cites` would make a rule silently 'missing' forever."""
+    produced = {name for v in scorecard.models if v.facts is not None for name in v.facts.items}
+    every_pack = load_rules((data_dir("rules") / "osai-index",))  # shipped, not a default pack
+    unknown = [
+        f"{rule.pack}/{rule.id}: {name}"
+        for rule in every_pack.rules
+        for name in (*rule.requires, *rule.cites)
+        if name not in produced
+    ]
+    assert not unknown, unknown

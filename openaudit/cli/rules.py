@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
-from openaudit.cli.common import fail
+from openaudit.cli.common import audit_inputs, fail
 
 rules_option = click.option(
     "--rules",
@@ -81,3 +82,38 @@ def show(rules_dirs: tuple[Path, ...], rule_id: str, fmt: str) -> None:
         lines += ["", f"Remediation: {rule.remediation}"]
     lines.append(f"Defined in: {rule.source_file}")
     click.echo("\n".join(lines))
+
+
+@rules.command("facts")
+@audit_inputs
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+def facts_cmd(fmt: str, **opts: Any) -> None:
+    """Show the facts rules can test, for MODELS: name, value, where it was read.
+
+    Rule conditions address these names (`licence.terms`, `weights.present` ...); this is the
+    list to write an organisation's own pack against.
+    """
+    from openaudit.cli.common import run_audit
+
+    scorecard = run_audit(opts)
+    if fmt == "json":
+        click.echo(
+            json.dumps({v.id: _facts_json(v) for v in scorecard.models}, indent=2, default=str)
+        )
+        return
+    for v in scorecard.models:
+        click.echo(f"{v.id} @ {v.revision or v.source}")
+        for name, fact in sorted((v.facts.items if v.facts else {}).items()):
+            where = fact.evidence[0].locator if fact.evidence else ""
+            value = json.dumps(fact.value, default=str)
+            click.echo(f"  {name:34} {value[:70]:70} {where}".rstrip())
+
+
+def _facts_json(v: Any) -> dict[str, Any]:
+    items = v.facts.items if v.facts else {}
+    return {
+        name: {"value": f.value, "evidence": [asdict(e) for e in f.evidence]}
+        for name, f in items.items()
+    }

@@ -36,7 +36,7 @@ def read_card(snapshot: Snapshot) -> Card:
     text = readme.text if readme is not None and readme.text is not None else ""
     parsed, problem = parse_front_matter(text) if text else (None, None)
     api_card = snapshot.info.get("cardData")
-    if isinstance(api_card, dict):
+    if isinstance(api_card, dict) and snapshot.origin not in ("local", "hf-cache"):
         return Card(metadata=dict(api_card), text=text, origin="api", problem=problem)
     if parsed is not None:
         return Card(metadata=parsed, text=text, origin="README.md", problem=problem)
