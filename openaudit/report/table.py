@@ -1,12 +1,16 @@
 """The default terminal output: one row per model, readable in 80 columns.
 
-Problems follow the table, one line each, so a batch never hides a model
+Problems follow the table, one per model and subject, wrapped to 80 columns, so a batch never hides a model
 that could not be audited.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from openaudit.model import Scorecard, Verdict
+
+WIDTH = 80
 
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("MODEL", 26),
@@ -52,7 +56,10 @@ def render(scorecard: Scorecard) -> str:
     notes = []
     for v in scorecard.models:
         for p in v.errors:
-            notes.append(f"! {v.id}: {p.subject}: {p.reason}: {p.detail}".rstrip(": "))
+            note = f"! {v.id}: {p.subject}: {p.reason}: {p.detail}".rstrip(": ")
+            notes.append(
+                textwrap.fill(note, width=WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+            )
     if notes:
         lines.append("")
         lines.extend(notes)
