@@ -240,6 +240,7 @@ def test_from_file_keeps_order_and_names_bad_lines(fixture_hub: FakeHub, tmp_pat
         (("not/a/valid/id",), "not a Hugging Face repo id"),
         (("--path", "/definitely/not/here"), "not a folder"),
         (("acme/x", "--format", "xml"), "Invalid value for '--format'"),
+        (("datasets/acme/corpus",), "is a dataset: openaudit audits models"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...], needle: str, tmp_path: Path) -> None:

@@ -70,6 +70,12 @@ def gather_refs(
         for p in problems:
             click.echo(f"openaudit: {p.subject}: {p.detail}", err=True)
         refs.extend(cached)
+    datasets = [r for r in refs if r.kind == "dataset"]
+    if datasets:
+        fail(
+            f"'datasets/{datasets[0].repo_id}' is a dataset: openaudit audits models "
+            "(a model's datasets are read as its training data)"
+        )
     if not refs:
         fail("nothing to audit: give model ids, --path, --from-file or --hf-cache")
     return refs
