@@ -7,6 +7,7 @@ both, as pure functions over text.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -134,3 +135,13 @@ def gguf_bases(gguf: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
                 yield str(key), found.group(1), True
             else:
                 yield str(key), item, bool(REPO_ID.match(item))
+
+
+def adapter_base(adapter_config: str) -> str | None:
+    """`base_model_name_or_path` of a PEFT `adapter_config.json`: the base an adapter needs."""
+    try:
+        data = json.loads(adapter_config)
+    except ValueError:
+        return None
+    value = data.get("base_model_name_or_path") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -11,12 +11,11 @@ Family names that imply a licence come from `licenses/families/families.yml`, ne
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openaudit.cardtext import REPO_ID, base_mentions, gguf_bases
+from openaudit.cardtext import REPO_ID, adapter_base, base_mentions, gguf_bases
 from openaudit.facts.context import Context, line_of
 from openaudit.facts.licence import kb_evidence, read_snapshot
 from openaudit.kb.loader import ModelFamily, family_words
@@ -117,24 +116,19 @@ def declared_bases(ctx: Context, snap: Snapshot, *, prose: bool) -> Declared:
             out.relation, out.relation_by = tag_rel, "tag"
             out.relation_evidence.append(ev)
     adapter = snap.file("adapter_config.json")
-    if adapter is not None and adapter.text:
-        try:
-            data = json.loads(adapter.text)
-        except ValueError:
-            data = {}
-        value = data.get("base_model_name_or_path") if isinstance(data, dict) else None
-        if isinstance(value, str) and value.strip():
-            line = line_of(adapter.text, '"base_model_name_or_path"')
-            ev = Evidence(
-                "file",
-                f"adapter_config.json:{line}" if line else "adapter_config.json",
-                f"base_model_name_or_path: {value}",
-                snap.url("adapter_config.json", line),
-            )
-            if _REPO_ID.match(value.strip()):
-                out.claim(value.strip(), "adapter_config", ev, "adapter")
-            else:
-                out.names.append((value.strip(), ev))
+    value = adapter_base(adapter.text) if adapter is not None and adapter.text else None
+    if adapter is not None and adapter.text and value:
+        line = line_of(adapter.text, '"base_model_name_or_path"')
+        ev = Evidence(
+            "file",
+            f"adapter_config.json:{line}" if line else "adapter_config.json",
+            f"base_model_name_or_path: {value}",
+            snap.url("adapter_config.json", line),
+        )
+        if _REPO_ID.match(value):
+            out.claim(value, "adapter_config", ev, "adapter")
+        else:
+            out.names.append((value, ev))
     gguf = snap.info.get("gguf")
     if isinstance(gguf, Mapping):
         for key, item, is_id in gguf_bases(gguf):

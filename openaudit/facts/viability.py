@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from openaudit.cardtext import HF_MODEL_LINK
 from openaudit.facts.context import Context
 from openaudit.model import Fact
 
@@ -20,9 +21,6 @@ _REUPLOAD = re.compile(
     r"\bre-?upload|\bmirror(?:ed)?\s+(?:of|from)|\boriginal\s+(?:model|repo(?:sitory)?|weights|model\s+card)\b"
     r"|\bcopy\s+of\b|\buploaded\s+(?:on\s+behalf|for)\b",
     re.I,
-)
-_HF_MODEL_LINK = re.compile(
-    r"https?://(?:www\.)?huggingface\.co/(?!datasets/|spaces/|docs/|blog/|papers/)([A-Za-z0-9][\w.-]*/[\w.-]+)"
 )
 
 
@@ -70,7 +68,7 @@ def _reupload(ctx: Context, snap: Any) -> tuple[list[str], tuple[Any, ...]]:
     for number, line in enumerate(ctx.card(snap).text.splitlines(), 1):
         if not _REUPLOAD.search(line):
             continue
-        for m in _HF_MODEL_LINK.finditer(line):
+        for m in HF_MODEL_LINK.finditer(line):
             repo_id = m.group(1).rstrip(".,;:)")
             if repo_id.split("/", 1)[0].lower() != owner:
                 found.setdefault(repo_id, ctx.cite_file(snap, "README.md", number, line.strip()))

@@ -8,14 +8,13 @@ Offline, only the store answers, and what it lacks is named.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from openaudit.cardtext import base_mentions, gguf_bases
+from openaudit.cardtext import adapter_base, base_mentions, gguf_bases
 from openaudit.hub.client import HubClient, HubError
 from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
@@ -47,13 +46,9 @@ def related_refs(snapshot: Snapshot, *, prose: bool = False) -> tuple[list[str],
         elif tag.startswith("dataset:"):
             datasets.append(tag.split(":", 1)[1])
     adapter = snapshot.file("adapter_config.json")
-    if adapter is not None and adapter.text:
-        try:
-            data = json.loads(adapter.text)
-        except ValueError:
-            data = {}
-        if isinstance(data, dict):
-            bases.extend(_ids(data.get("base_model_name_or_path")))
+    base = adapter_base(adapter.text) if adapter is not None and adapter.text else None
+    if base:
+        bases.append(base)
     gguf = snapshot.info.get("gguf")
     if isinstance(gguf, dict):
         bases.extend(value for _, value, is_id in gguf_bases(gguf) if is_id)
