@@ -31,15 +31,24 @@ class Card:
 
 
 def read_card(snapshot: Snapshot) -> Card:
-    """The Hub's parsed cardData wins; the README's own front matter is the fallback (local folders)."""
+    """The card's metadata as the reader left it: the Hub's cardData, or the folder's front matter.
+
+    The hub stage has already parsed the front matter once (and kept any parse error among the
+    snapshot's problems); it is parsed here only when the Hub sent no cardData at all.
+    """
     readme = snapshot.file("README.md")
     text = readme.text if readme is not None and readme.text is not None else ""
-    parsed, problem = parse_front_matter(text) if text else (None, None)
-    api_card = snapshot.info.get("cardData")
-    if isinstance(api_card, dict) and snapshot.origin not in ("local", "hf-cache"):
-        return Card(metadata=dict(api_card), text=text, origin="api", problem=problem)
-    if parsed is not None:
-        return Card(metadata=parsed, text=text, origin="README.md", problem=problem)
+    problem = next(
+        (p for p in snapshot.problems if p.subject == "README.md" and p.reason == "malformed"), None
+    )
+    card = snapshot.info.get("cardData")
+    if isinstance(card, dict):
+        origin = "README.md" if snapshot.origin in ("local", "hf-cache") else "api"
+        return Card(metadata=dict(card), text=text, origin=origin, problem=problem)
+    if text and problem is None:
+        parsed, problem = parse_front_matter(text)
+        if parsed is not None:
+            return Card(metadata=parsed, text=text, origin="README.md", problem=problem)
     return Card(metadata={}, text=text, origin="", problem=problem)
 
 

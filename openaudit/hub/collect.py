@@ -206,7 +206,7 @@ class Collector:
         if store is not None and isinstance(commit, str):
             stored = store.get(ref, commit)
             if stored is not None and store.is_complete(stored):
-                store.put(stored)  # remembers that `rev` now names this commit
+                store.remember(ref, commit)
                 return stored
         snap = self.client.fetch(ref, info)
         if store is not None:

@@ -123,8 +123,7 @@ class LinkReader:
         digest = hashlib.sha256(data).hexdigest()
         if self.store is None:
             return LinkedText(url, text, digest, "", None, "fetched")
-        old = self.store.get_text(url)
-        stored = self.store.put_text(url, digest, text)
+        stored, old = self.store.put_text(url, digest, text)
         changed = old.sha256 if old is not None and old.sha256 != digest else None
         return LinkedText(url, text, digest, stored.fetched_at, changed, "fetched")
 

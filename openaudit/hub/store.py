@@ -171,11 +171,7 @@ class Store:
                     now,
                 ),
             )
-            if ref.revision != snapshot.commit:
-                conn.execute(
-                    "INSERT OR REPLACE INTO refs VALUES (?,?,?,?,?)",
-                    (ref.kind, ref.repo_id, ref.revision or "main", snapshot.commit, now),
-                )
+        self.remember(ref, snapshot.commit)
 
     # -- what an audited commit was audited with -----------------------------------------
     def get_links(self, snapshot: Snapshot) -> dict[str, str | Problem]:
@@ -270,8 +266,8 @@ class Store:
             ).fetchone()
         return StoredText(*row) if row else None
 
-    def put_text(self, url: str, sha256: str, text: str) -> StoredText:
-        """Keep the newest text and the hash it replaced, so a changed licence is reported."""
+    def put_text(self, url: str, sha256: str, text: str) -> tuple[StoredText, StoredText | None]:
+        """Keep the newest text and the hash it replaced; returns (new, the one it replaced)."""
         old = self.get_text(url)
         previous = (
             old.sha256 if old and old.sha256 != sha256 else (old.previous_sha256 if old else None)
@@ -281,7 +277,17 @@ class Store:
             conn.execute(
                 "INSERT OR REPLACE INTO urls VALUES (?,?,?,?,?)", (url, sha256, text, previous, now)
             )
-        return StoredText(url, sha256, text, previous, now)
+        return StoredText(url, sha256, text, previous, now), old
+
+    def remember(self, ref: ModelRef, commit: str) -> None:
+        """Record that `ref`'s revision names `commit` now, without rewriting the snapshot."""
+        if ref.revision == commit:
+            return
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO refs VALUES (?,?,?,?,?)",
+                (ref.kind, ref.repo_id, ref.revision or "main", commit, _now()),
+            )
 
 
 #: Problems that belong to the commit itself; network failures and gating (which depends on
