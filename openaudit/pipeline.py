@@ -1,14 +1,25 @@
-"""Wire the stages together: sources -> hub -> facts -> rules -> Scorecard.
+"""Wire the stages together: sources -> hub -> facts -> rules -> verdicts.
 
 The CLI and the tests call this; it owns no judgement and no formatting.
+
+A batch is a stream: `Run.verdicts(refs)` (or `audit_iter`) yields one Verdict per
+reference, in input order, as soon as that model's snapshots are in. Fetching runs
+`jobs` references ahead on threads (the cost of an audit is round trips first), so
+memory holds a bounded window of bundles, never the whole batch, and the first result
+is written while the rest are still being read. `audit()` collects the stream into a
+Scorecard for callers that need the whole set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
 
 from openaudit import __version__
 from openaudit.facts import extract
@@ -20,6 +31,9 @@ from openaudit.rules.engine import Judge
 from openaudit.rules.loader import load_rules
 from openaudit.rules.mof_evidence import with_mof
 
+#: Concurrent fetches by default: audits wait on the network, not the CPU.
+DEFAULT_JOBS = 16
+
 
 @dataclass(frozen=True)
 class AuditOptions:
@@ -29,38 +43,129 @@ class AuditOptions:
     offline: bool = False
     timeout: float = 20.0
     depth: int = 4
-    workers: int = 4
+    #: Concurrent fetches (`--jobs`, alias `--workers`).
+    workers: int = DEFAULT_JOBS
     with_datasets: bool = True
     rules_dirs: tuple[Path, ...] = field(default_factory=tuple)
     #: Hosts licence links may be read from (None: `OPENAUDIT_LINK_HOSTS`, else any).
     link_hosts: frozenset[str] | None = None
 
 
+#: Called after each verdict with (done, total or None, the verdict).
+Progress = Callable[[int, int | None, Verdict], None]
+
+
+class Run:
+    """One audit run: one client, one store, one read-once memo, one judge.
+
+    Use as a context manager; `verdicts()` may be called more than once in a run (the
+    memo then answers repeated references without a request).
+    """
+
+    def __init__(self, options: AuditOptions) -> None:
+        self.options = options
+        self.store = Store(options.cache_dir or default_cache_dir()) if options.use_store else None
+        # Local folders need the Hub too, for the bases and datasets they name (unless offline).
+        self.client = (
+            None if options.offline else HubClient(options.endpoint, timeout=options.timeout)
+        )
+        self.links = LinkReader(
+            self.store,
+            endpoint=self.client.endpoint if self.client else endpoint_from_env(),
+            timeout=options.timeout,
+            offline=options.offline,
+            hosts=options.link_hosts,
+        )
+        self.collector = Collector(
+            self.client,
+            self.store,
+            offline=options.offline,
+            depth=options.depth,
+            with_datasets=options.with_datasets,
+            links=self.links,
+        )
+        self.kb = load_kb()
+        self.ruleset = load_rules(tuple(options.rules_dirs))
+        self.judge = Judge(self.ruleset)
+        self.generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def rule_packs(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.ruleset.packs)
+
+    def scorecard(self, models: Iterable[Verdict] = ()) -> Scorecard:
+        """The run's header (time, version, packs) around `models`; empty for a stream's header."""
+        return Scorecard(
+            models=tuple(models),
+            generated_at=self.generated_at,
+            tool_version=__version__,
+            rule_packs=self.rule_packs,
+        )
+
+    def close(self) -> None:
+        self.links.close()
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def bundles(self, refs: Sequence[ModelRef]) -> Iterator[Bundle]:
+        """Bundles in input order, fetched up to `2 x jobs` references ahead of the consumer."""
+        self.collector.note_local(refs)
+        jobs = max(1, self.options.workers)
+        if jobs == 1 or len(refs) <= 1:
+            yield from map(self.collector.collect, refs)
+            return
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="openaudit-fetch")
+        window: deque[Future[Bundle]] = deque()
+        pending = iter(refs)
+        try:
+            for ref in pending:
+                window.append(pool.submit(self.collector.collect, ref))
+                if len(window) >= 2 * jobs:
+                    break
+            while window:
+                bundle = window.popleft().result()
+                nxt = next(pending, None)
+                if nxt is not None:
+                    window.append(pool.submit(self.collector.collect, nxt))
+                yield bundle
+        finally:
+            # A consumer that stops early (SIGINT, an error) cancels what has not started.
+            for fut in window:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def verdict(self, bundle: Bundle) -> Verdict:
+        return _verdict(bundle, self.kb, self.judge)
+
+    def verdicts(
+        self, refs: Sequence[ModelRef], progress: Progress | None = None
+    ) -> Iterator[Verdict]:
+        """One verdict per reference, in input order, each as soon as its bundle is in."""
+        total = len(refs)
+        for done, bundle in enumerate(self.bundles(refs), 1):
+            v = self.verdict(bundle)
+            if progress is not None:
+                progress(done, total, v)
+            yield v
+
+
+def audit_iter(refs: Sequence[ModelRef], options: AuditOptions) -> Iterator[Verdict]:
+    """Verdicts in input order, streamed (see `Run` for the header a report needs)."""
+    with Run(options) as run:
+        yield from run.verdicts(refs)
+
+
 def collect(refs: Sequence[ModelRef], options: AuditOptions) -> list[Bundle]:
-    store = Store(options.cache_dir or default_cache_dir()) if options.use_store else None
-    # Local folders need the Hub too, for the bases and datasets they name (unless offline).
-    client = None if options.offline else HubClient(options.endpoint, timeout=options.timeout)
-    links = LinkReader(
-        store,
-        endpoint=client.endpoint if client else endpoint_from_env(),
-        timeout=options.timeout,
-        offline=options.offline,
-        hosts=options.link_hosts,
-    )
-    collector = Collector(
-        client,
-        store,
-        offline=options.offline,
-        depth=options.depth,
-        with_datasets=options.with_datasets,
-        links=links,
-    )
-    try:
-        return collector.collect_all(list(refs), workers=options.workers)
-    finally:
-        links.close()
-        if store is not None:
-            store.close()
+    with Run(options) as run:
+        return list(run.bundles(refs))
 
 
 def judge(bundles: Sequence[Bundle], options: AuditOptions) -> Scorecard:
@@ -90,5 +195,7 @@ def _verdict(bundle: Bundle, kb: KnowledgeBase, judge: Judge) -> Verdict:
     return verdict if root is not None else replace(verdict, audited=False)
 
 
-def audit(refs: Sequence[ModelRef], options: AuditOptions) -> Scorecard:
-    return judge(collect(refs, options), options)
+def audit(refs: Sequence[ModelRef], options: AuditOptions, **kw: Any) -> Scorecard:
+    """The whole run as one Scorecard (collects the stream: for reports that need every model)."""
+    with Run(options) as run:
+        return run.scorecard(run.verdicts(refs, **kw))

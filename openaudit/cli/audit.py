@@ -1,4 +1,4 @@
-"""`openaudit audit`: parse the references, run the pipeline, print the report."""
+"""`openaudit audit`: parse the references, run the pipeline, stream the report."""
 
 from __future__ import annotations
 
@@ -20,20 +20,35 @@ FORMATS = ("table", "json", "markdown")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @output_option
 def audit(fmt: str, output: Path | None, **opts: Any) -> None:
-    """Audit MODELS (owner/name or owner/name@REV) for licence terms and openness.
+    """Audit MODELS (owner/name, owner/name@REV or a Hub URL) for licence terms and openness.
 
     Every dimension cites its evidence; what cannot be decided is "unknown".
     HF_TOKEN is used for gated repositories and never printed or stored.
+    Table and JSON reports are written model by model, in input order, as each is done.
     """
-    from openaudit.cli.common import run_audit, write_output
-    from openaudit.report import render
+    from openaudit.cli.common import audit_plan, open_output
+    from openaudit.cli.progress import Progress
+    from openaudit.pipeline import Run
+    from openaudit.report import write
 
-    scorecard = run_audit(opts)
-    write_output(render(scorecard, fmt), output)
-    missing = [v.id for v in scorecard.models if not v.audited]
+    refs, options = audit_plan(opts)
+    missing: list[str] = []
+    with (
+        Run(options) as run,
+        Progress(len(refs), quiet=opts["quiet"], verbose=opts["verbose"]) as progress,
+        open_output(output) as out,
+    ):
+        verdicts = run.verdicts(refs, progress=progress)
+        write(run.scorecard(), (_note(v, missing) for v in verdicts), fmt, out)
     if missing:
         click.echo(
-            f"openaudit: {len(missing)} of {len(scorecard.models)} not audited: {', '.join(missing)}",
+            f"openaudit: {len(missing)} of {len(refs)} not audited: {', '.join(missing)}",
             err=True,
         )
         sys.exit(3)
+
+
+def _note(verdict: Any, missing: list[str]) -> Any:
+    if not verdict.audited:
+        missing.append(verdict.id)
+    return verdict

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 
 from openaudit.model import ModelRef, Scorecard
 
+if TYPE_CHECKING:
+    from openaudit.pipeline import AuditOptions
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """One line naming the input, never a traceback."""
-    click.echo(f"openaudit: {message}", err=True)
+    """One line per problem naming the input, never a traceback."""
+    for line in message.splitlines() or [""]:
+        click.echo(f"openaudit: {line}", err=True)
     sys.exit(code)
 
 
@@ -41,6 +47,37 @@ def write_output(text: str, output: Path | None) -> None:
         fail(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})")
 
 
+@contextmanager
+def open_output(output: Path | None) -> Iterator[TextIO]:
+    """Where a streamed report goes: stdout, or `output` replaced whole when the run ends.
+
+    The file is written beside its target and renamed, so a reader never sees half a
+    report; an interrupt (Ctrl-C) still renames what was finished (formats close their
+    document on the way out).
+    """
+    if output is None:
+        yield sys.stdout
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        fh = tmp.open("w", encoding="utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})")
+    try:
+        with fh:
+            yield fh
+    except KeyboardInterrupt:
+        tmp.replace(output)
+        raise
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
+        tmp.replace(output)
+    except OSError as exc:
+        fail(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})")
+
+
 def gather_refs(
     models: tuple[str, ...],
     paths: tuple[Path, ...],
@@ -48,16 +85,22 @@ def gather_refs(
     hf_cache_dir: Path | None,
     from_file: Path | None,
     revision: str | None,
+    listing: dict[str, Any] | None = None,
 ) -> list[ModelRef]:
-    """Every reference from every source, in the order given; input errors exit 2."""
+    """Every distinct reference from every source, in the order given; input errors exit 2."""
     from openaudit.hub.local import LocalSourceError, cache_refs, find_model_folders, folder_ref
-    from openaudit.sources import SourceError, parse_ref, refs_from_file
+    from openaudit.sources import SourceError, refs_from_file, refs_from_lines, unique_refs
 
     refs: list[ModelRef] = []
     try:
-        refs.extend(parse_ref(m, revision) for m in models)
+        named, errors = refs_from_lines(models, "argument", revision)
+        if errors:  # every bad argument, not only the first
+            raise SourceError("\n".join(e.split(": ", 1)[1] for e in errors))
+        refs.extend(replace(r, origin="cli") for r in named)
         if from_file is not None:
             refs.extend(refs_from_file(from_file, revision))
+        if listing:
+            refs.extend(_listed(listing, revision))
         for path in paths:
             folders = find_model_folders(path)
             if not folders:
@@ -77,8 +120,37 @@ def gather_refs(
             "(a model's datasets are read as its training data)"
         )
     if not refs:
-        fail("nothing to audit: give model ids, --path, --from-file or --hf-cache")
+        fail(
+            "nothing to audit: give model ids, --path, --from-file, --author/--search/--filter "
+            "or --hf-cache"
+        )
+    return unique_refs(refs)
+
+
+def _listed(listing: dict[str, Any], revision: str | None) -> list[ModelRef]:
+    from openaudit.hub.client import HubError
+    from openaudit.hub.listing import listed_refs
+
+    try:
+        refs = listed_refs(
+            endpoint=listing["endpoint"],
+            author=listing["author"],
+            search=listing["search"],
+            filters=listing["filters"],
+            revision=revision,
+            timeout=listing["timeout"],
+        )
+    except HubError as exc:
+        p = exc.problem
+        fail(f"{p.subject}: {p.reason}: {p.detail}")
+    if not refs:
+        fail(f"{listing_name(listing)}: the Hub lists no model")
     return refs
+
+
+def listing_name(listing: dict[str, Any]) -> str:
+    parts = [f"--{k} {listing[k]}" for k in ("author", "search") if listing[k]]
+    return " ".join(parts + [f"--filter {f}" for f in listing["filters"]])
 
 
 _OPTIONS: tuple[Callable[[Any], Any], ...] = (
@@ -103,7 +175,15 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
         "--from-file",
         "from_file",
         type=click.Path(path_type=Path),
-        help="File of model ids, one per line.",
+        help="File of model ids or Hub URLs, one per line ('-': standard input).",
+    ),
+    click.option("--author", help="Every model of this user or organisation on the Hub."),
+    click.option("--search", help="Every model whose id contains this text on the Hub."),
+    click.option(
+        "--filter",
+        "filters",
+        multiple=True,
+        help="Every model with this tag on the Hub (with --author/--search: all must hold).",
     ),
     click.option(
         "--revision", help="Revision for ids without @REV (branch, tag or commit). Default: main."
@@ -136,7 +216,20 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
         show_default=True,
         help="How many levels of base models to follow.",
     ),
-    click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True),
+    click.option(
+        "--jobs",
+        "-j",
+        "--workers",
+        "jobs",
+        type=click.IntRange(1, 64),
+        default=16,
+        show_default=True,
+        help="Models fetched at once (network-bound). --workers is an alias.",
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary on stderr."),
+    click.option(
+        "--verbose", "-v", is_flag=True, help="Each model's result on stderr as it is done."
+    ),
 )
 
 
@@ -150,7 +243,15 @@ def audit_inputs(func: F) -> F:
 
 def run_audit(opts: dict[str, Any]) -> Scorecard:
     """Gather the references and audit them, exactly as `openaudit audit` does."""
-    from openaudit.pipeline import AuditOptions, audit
+    from openaudit.pipeline import audit
+
+    refs, options = audit_plan(opts)
+    return audit(refs, options)
+
+
+def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
+    """The references and pipeline options the command-line options ask for."""
+    from openaudit.pipeline import AuditOptions
 
     paths = tuple(opts["paths"])
     if opts["examples"]:
@@ -164,6 +265,15 @@ def run_audit(opts: dict[str, Any]) -> Scorecard:
         opts["hf_cache_dir"],
         opts["from_file"],
         opts["revision"],
+        listing={
+            "endpoint": opts["endpoint"],
+            "author": opts["author"],
+            "search": opts["search"],
+            "filters": tuple(opts["filters"]),
+            "timeout": opts["timeout"],
+        }
+        if (opts["author"] or opts["search"] or opts["filters"])
+        else None,
     )
     options = AuditOptions(
         endpoint=opts["endpoint"],
@@ -172,7 +282,7 @@ def run_audit(opts: dict[str, Any]) -> Scorecard:
         offline=opts["offline"],
         timeout=opts["timeout"],
         depth=opts["depth"],
-        workers=opts["workers"],
+        workers=opts["jobs"],
         rules_dirs=tuple(opts["rules_dirs"]),
     )
-    return audit(refs, options)
+    return refs, options

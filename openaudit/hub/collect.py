@@ -9,15 +9,16 @@ Offline, only the store answers, and what it lacks is named.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openaudit.cardtext import adapter_base, base_mentions, gguf_bases
 from openaudit.hub.client import HubClient, HubError
 from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
+from openaudit.hub.memo import Once
 from openaudit.hub.store import Store
 from openaudit.model import Bundle, LinkedText, ModelRef, Problem, Snapshot
 
@@ -26,6 +27,9 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 #: How far base models are followed (a fine-tune of a quantisation of a merge ...).
 DEFAULT_DEPTH = 4
+#: Snapshots remembered in a run (bases and datasets shared by many models stay; the
+#: oldest finished entries go first, so a 10,000-model batch stays bounded in memory).
+MEMO_SIZE = 2048
 
 
 def related_refs(snapshot: Snapshot, *, prose: bool = False) -> tuple[list[str], list[str]]:
@@ -108,12 +112,18 @@ class Collector:
         self.links = links
         #: Folders audited in the same batch, by repo id: a local fine-tune's local base is read from disk.
         self.local: dict[str, str] = {}
+        #: The run's read-once memo: (endpoint, kind, repo, revision) -> the snapshot or its error.
+        self._memo: Once[tuple[str, str, str, str], Snapshot] = Once(MEMO_SIZE, keep=(HubError,))
 
-    def collect_all(self, refs: list[ModelRef], workers: int = 4) -> list[Bundle]:
-        """Bundles in the order of `refs`; a failure is a Bundle with problems, never a gap."""
+    def note_local(self, refs: Sequence[ModelRef]) -> None:
+        """Folders audited in this batch, so a local fine-tune's local base is read from disk."""
         self.local.update(
             {r.repo_id: r.local_path for r in refs if r.local_path and r.kind == "model"}
         )
+
+    def collect_all(self, refs: list[ModelRef], workers: int = 4) -> list[Bundle]:
+        """Bundles in the order of `refs`; a failure is a Bundle with problems, never a gap."""
+        self.note_local(refs)
         if len(refs) <= 1 or workers <= 1:
             return [self.collect(r) for r in refs]
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -186,8 +196,18 @@ class Collector:
         return snap
 
     def snapshot(self, ref: ModelRef) -> Snapshot:
+        """One repo at one revision, read at most once per run whoever asks (threads wait)."""
         if ref.local_path is not None:
             return read_folder(ref)
+        endpoint = self.client.endpoint if self.client is not None else ""
+        key = (endpoint, ref.kind, ref.repo_id, ref.revision or "main")
+        try:
+            snap = self._memo.get(key, lambda: self._read(ref))
+        except HubError as exc:  # a fresh exception per asker: tracebacks are not shared
+            raise HubError(exc.problem) from None
+        return snap if snap.ref == ref else replace(snap, ref=ref)
+
+    def _read(self, ref: ModelRef) -> Snapshot:
         store = self.store
         rev = ref.revision or "main"
         if store is not None and (self.offline or _SHA.match(rev)):

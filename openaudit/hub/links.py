@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from openaudit.hub.memo import Once
 from openaudit.hub.store import Store
 from openaudit.model import LinkedText, Problem, Snapshot
 
@@ -85,6 +86,8 @@ class LinkReader:
         self.offline = offline
         self._client: Any = None
         self._lock = threading.Lock()
+        #: Each URL is read once per run, however many cards link to it.
+        self._memo: Once[str, LinkedText | Problem] = Once(1024)
 
     def close(self) -> None:
         if self._client is not None:
@@ -108,6 +111,10 @@ class LinkReader:
         return found, problems
 
     def read(self, url: str) -> LinkedText | Problem:
+        """The text behind `url`, read once per run (a failure is an answer too, for this run)."""
+        return self._memo.get(url, lambda: self._read(url))
+
+    def _read(self, url: str) -> LinkedText | Problem:
         if self.offline:
             return Problem(url, "offline-missing", "link not read (offline)")
         target = raw_url(url, self.endpoint)

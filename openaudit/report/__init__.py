@@ -1,14 +1,19 @@
 """report: render a Scorecard; never judges.
 
 Each format is one module exposing `render(scorecard: Scorecard) -> str`,
-registered in FORMATS; a new format is one new module and one line here.
+registered in FORMATS; a new format is one new module and one line here. A format
+that can write each model as it comes also exposes
+`stream(header: Scorecard, verdicts: Iterable[Verdict], out: TextIO)` (the header is the
+run's Scorecard without models); `write` then streams it, and collects for the others.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
+from typing import TextIO
 
-from openaudit.model import Scorecard
+from openaudit.model import Scorecard, Verdict
 
 FORMATS: dict[str, str] = {
     "table": "openaudit.report.table",
@@ -25,4 +30,22 @@ def render(scorecard: Scorecard, fmt: str) -> str:
     return text
 
 
-__all__ = ["FORMATS", "render"]
+def streams(fmt: str) -> bool:
+    """Whether `fmt` writes each model as it comes (bounded memory, first result at once)."""
+    return hasattr(importlib.import_module(FORMATS[fmt]), "stream")
+
+
+def write(header: Scorecard, verdicts: Iterable[Verdict], fmt: str, out: TextIO) -> None:
+    """Write the report of `verdicts` to `out`, streaming when the format can."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
+    module = importlib.import_module(FORMATS[fmt])
+    if hasattr(module, "stream"):
+        module.stream(header, verdicts, out)
+        return
+    from dataclasses import replace
+
+    out.write(module.render(replace(header, models=tuple(verdicts))))
+
+
+__all__ = ["FORMATS", "render", "streams", "write"]

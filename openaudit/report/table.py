@@ -6,7 +6,10 @@ that could not be audited.
 
 from __future__ import annotations
 
+import io
 import textwrap
+from collections.abc import Iterable
+from typing import TextIO
 
 from openaudit.model import Scorecard, Verdict
 
@@ -44,25 +47,40 @@ def row(v: Verdict) -> list[str]:
     ]
 
 
-def render(scorecard: Scorecard) -> str:
-    lines = [" ".join(name.ljust(width) for name, width in COLUMNS).rstrip()]
-    for v in scorecard.models:
-        model, *rest = row(v)
-        cells = [_cut_id(model, COLUMNS[0][1])]
-        cells += [_cut(c, w) for c, (_, w) in zip(rest, COLUMNS[1:], strict=True)]
-        lines.append(
-            " ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip()
-        )
+def _line(v: Verdict) -> str:
+    model, *rest = row(v)
+    cells = [_cut_id(model, COLUMNS[0][1])]
+    cells += [_cut(c, w) for c, (_, w) in zip(rest, COLUMNS[1:], strict=True)]
+    return " ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip()
+
+
+def _notes(v: Verdict) -> list[str]:
     notes = []
-    for v in scorecard.models:
-        for p in v.errors:
-            note = f"! {v.id}: {p.subject}: {p.reason}: {p.detail}".rstrip(": ")
-            notes.append(
-                textwrap.fill(note, width=WIDTH, subsequent_indent="    ", break_on_hyphens=False)
-            )
-    if notes:
-        lines.append("")
-        lines.extend(notes)
-    lines.append("")
-    lines.append("Details and evidence: --format markdown or --format json.")
-    return "\n".join(lines) + "\n"
+    for p in v.errors:
+        note = f"! {v.id}: {p.subject}: {p.reason}: {p.detail}".rstrip(": ")
+        notes.append(
+            textwrap.fill(note, width=WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+        )
+    return notes
+
+
+def stream(header: Scorecard, verdicts: Iterable[Verdict], out: TextIO) -> None:
+    """Rows as models come; the problems (kept as short lines) follow the table."""
+    out.write(" ".join(name.ljust(width) for name, width in COLUMNS).rstrip() + "\n")
+    notes: list[str] = []
+    try:
+        for v in verdicts:
+            out.write(_line(v) + "\n")
+            out.flush()
+            notes.extend(_notes(v))
+    finally:
+        if notes:
+            out.write("\n" + "\n".join(notes) + "\n")
+        out.write("\nDetails and evidence: --format markdown or --format json.\n")
+        out.flush()
+
+
+def render(scorecard: Scorecard) -> str:
+    buffer = io.StringIO()
+    stream(scorecard, scorecard.models, buffer)
+    return buffer.getvalue()
