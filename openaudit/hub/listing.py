@@ -21,9 +21,9 @@ def listed_refs(
     from huggingface_hub import HfApi
 
     api = HfApi(endpoint=(endpoint or endpoint_from_env()).rstrip("/"))
-    what = " ".join(
-        f"{k}={v}" for k, v in (("author", author), ("search", search)) if v
-    ) + "".join(f" filter={f}" for f in filters)
+    what = " ".join(f"{k}={v}" for k, v in (("author", author), ("search", search)) if v) + "".join(
+        f" filter={f}" for f in filters
+    )
     origin = f"listing {what.strip()}"
     try:
         return [

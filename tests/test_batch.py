@@ -1,0 +1,191 @@
+"""Batch audits: inputs, read-once, input order, streaming. Requests are counted by the fake Hub;
+nothing here is timed (speed lives in benchmarks/batch.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from openaudit.cli import cli
+from openaudit.model import ModelRef
+from openaudit.pipeline import AuditOptions, Run, audit_iter
+from openaudit.sources import SourceError, parse_ref, refs_from_file
+from tests.fakehub import FakeHub
+from tests.helpers import audit_json, run_cli
+
+BASE_README = "---\nlicense: apache-2.0\n---\n# Base\n"
+
+
+def _family(hub: FakeHub, n: int, link: str | None = None) -> list[str]:
+    """A base and `n` fine-tunes of it, each naming it (and `link`, when given)."""
+    hub.add_repo(
+        {
+            "id": "batch-org/base",
+            "cardData": {"license": "apache-2.0"},
+            "tags": ["license:apache-2.0"],
+            "siblings": [{"rfilename": "README.md"}, {"rfilename": "model.safetensors"}],
+        },
+        {"README.md": BASE_README},
+    )
+    ids = []
+    for i in range(n):
+        card = {"license": "apache-2.0", "base_model": "batch-org/base"}
+        if link:
+            card = {
+                "license": "other",
+                "license_name": "t",
+                "license_link": link,
+                "base_model": "batch-org/base",
+            }
+        front = "\n".join(f"{k}: {v}" for k, v in card.items())
+        hub.add_repo(
+            {
+                "id": f"batch-org/tune-{i:02d}",
+                "cardData": card,
+                "tags": ["base_model:batch-org/base"],
+                "siblings": [{"rfilename": "README.md"}, {"rfilename": "model.safetensors"}],
+            },
+            {"README.md": f"---\n{front}\n---\n# Tune {i}\n"},
+        )
+        ids.append(f"batch-org/tune-{i:02d}")
+    return ids
+
+
+def test_a_shared_base_is_read_once_and_results_keep_input_order(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    ids = _family(fixture_hub, 8)
+    order = ids[::-1]  # not alphabetical: the report must follow the input
+    run = audit_json(fixture_hub.url, tmp_path, *order, extra=("--jobs", "8"))
+    assert run.code == 0, run.stderr
+    assert [m["id"] for m in run.json()["models"]] == order
+    assert fixture_hub.count("/api/models/batch-org/base") == 1
+    for i in ids:
+        assert fixture_hub.count(f"/api/models/{i}", method="GET") == 1
+
+
+def test_duplicates_are_audited_once_in_first_place(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    ids = _family(fixture_hub, 2)
+    run = audit_json(
+        fixture_hub.url, tmp_path, ids[1], ids[0], ids[1], f"https://huggingface.co/{ids[0]}"
+    )
+    assert [m["id"] for m in run.json()["models"]] == [ids[1], ids[0]]
+    assert fixture_hub.count(f"/api/models/{ids[1]}") == 1
+
+
+def test_a_linked_licence_is_read_once_per_run(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    link = f"{fixture_hub.url}/batch-org/base/resolve/main/README.md"
+    ids = _family(fixture_hub, 5, link=link)
+    run = audit_json(fixture_hub.url, tmp_path, *ids)
+    assert run.code == 0, run.stderr
+    assert fixture_hub.count("/batch-org/base/resolve/main/README.md") == 1
+
+
+def test_verdicts_stream_with_a_bounded_window(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    ids = _family(fixture_hub, 12)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
+    with Run(options) as run:
+        stream = run.verdicts([ModelRef(i) for i in ids])
+        first = next(stream)
+        assert first.id == ids[0]
+        # jobs=2 reads at most 2 x 2 models ahead: the last ones are not asked yet.
+        asked = [i for i in ids if fixture_hub.count(f"/api/models/{i}")]
+        assert ids[0] in asked and len(asked) <= 5
+        assert fixture_hub.count(f"/api/models/{ids[-1]}") == 0
+        rest = [v.id for v in stream]
+    assert [first.id, *rest] == ids
+
+
+def test_audit_iter_is_in_input_order_and_names_failures(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    ids = _family(fixture_hub, 3)
+    refs = [ModelRef(ids[2]), ModelRef("batch-org/missing"), ModelRef(ids[0])]
+    got = list(audit_iter(refs, AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path)))
+    assert [v.id for v in got] == [ids[2], "batch-org/missing", ids[0]]
+    assert [v.audited for v in got] == [True, False, True]
+
+
+def test_from_file_strips_a_bom_reads_urls_and_reports_every_bad_line(tmp_path: Path) -> None:
+    good = tmp_path / "ok.txt"
+    good.write_bytes(
+        "\ufeffacme/one\n# comment\nhttps://huggingface.co/acme/two/tree/v1.0\nhf.co/acme/three\n".encode()
+    )
+    refs = refs_from_file(good)
+    assert [(r.repo_id, r.revision) for r in refs] == [
+        ("acme/one", None),
+        ("acme/two", "v1.0"),
+        ("acme/three", None),
+    ]
+    assert refs[1].origin == f"{good}:3"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("acme/one\nnot an id\nacme/two\n../x\n", encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        refs_from_file(bad)
+    lines = str(err.value).splitlines()
+    assert [line.split(": ")[0] for line in lines] == [f"{bad}:2", f"{bad}:4"]
+
+
+def test_cli_reports_every_bad_line_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("x y\nacme/ok\nz z\n", encoding="utf-8")
+    run = run_cli("audit", "--from-file", str(bad), "--offline", "--cache-dir", str(tmp_path))
+    assert run.code == 2
+    assert (
+        run.stderr.count("openaudit: ") == 2
+        and f"{bad}:1" in run.stderr
+        and f"{bad}:3" in run.stderr
+    )
+
+
+def test_ids_from_stdin(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    ids = _family(fixture_hub, 2)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "--from-file",
+            "-",
+            "--format",
+            "json",
+            "--endpoint",
+            fixture_hub.url,
+            "--cache-dir",
+            str(tmp_path),
+            "--workers",
+            "2",
+        ],
+        input="\ufeff" + "\n".join([ids[1], ids[0], ids[1]]) + "\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [m["id"] for m in json.loads(result.stdout)["models"]] == [ids[1], ids[0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "repo", "rev"),
+    [
+        ("https://huggingface.co/org/name/tree/main", "org/name", "main"),
+        ("https://huggingface.co/org/name/blob/0123abc/LICENSE", "org/name", "0123abc"),
+        ("https://huggingface.co/org/name/tree/refs%2Fpr%2F1", "org/name", "refs/pr/1"),
+        ("hf.co/org/name", "org/name", None),
+        ("https://www.huggingface.co/org/name/discussions/2?x=1#top", "org/name", None),
+    ],
+)
+def test_browser_urls_are_ids(text: str, repo: str, rev: str | None) -> None:
+    ref = parse_ref(text)
+    assert (ref.repo_id, ref.revision, ref.kind) == (repo, rev, "model")
+
+
+def test_author_lists_the_models_of_an_organisation(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    ids = _family(fixture_hub, 3)
+    run = audit_json(fixture_hub.url, tmp_path, extra=("--author", "batch-org"))
+    assert run.code == 0, run.stderr
+    assert sorted(m["id"] for m in run.json()["models"]) == sorted([*ids, "batch-org/base"])
+    assert fixture_hub.count("/api/models", method="GET") >= 1
+    search = audit_json(fixture_hub.url, tmp_path, extra=("--search", "tune-01"))
+    assert [m["id"] for m in search.json()["models"]] == [ids[1]]
+    none = audit_json(fixture_hub.url, tmp_path, extra=("--author", "no-such-org"))
+    assert none.code == 2 and "--author no-such-org" in none.stderr
