@@ -189,3 +189,16 @@ def test_author_lists_the_models_of_an_organisation(fixture_hub: FakeHub, tmp_pa
     assert [m["id"] for m in search.json()["models"]] == [ids[1]]
     none = audit_json(fixture_hub.url, tmp_path, extra=("--author", "no-such-org"))
     assert none.code == 2 and "--author no-such-org" in none.stderr
+
+
+def test_files_are_read_with_one_get_at_the_pinned_commit(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    ids = _family(fixture_hub, 1)
+    run = audit_json(fixture_hub.url, tmp_path, ids[0])
+    assert run.code == 0, run.stderr
+    assert fixture_hub.count(method="HEAD") == 0
+    gets = [p for p in fixture_hub.paths(method="GET") if "/resolve/" in p]
+    # README.md of the tune and of its base, each once, at a commit (not at "main").
+    assert sorted(gets) == sorted(set(gets)) and len(gets) == 2
+    assert all("/resolve/main/" not in p for p in gets)

@@ -87,7 +87,7 @@ def test_a_failed_file_is_listed_and_fetched_again_next_time(
 ) -> None:
     # No real sleeping through huggingface_hub's own retries.
     monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda _s: None)
-    fixture_hub.fail(f"/{OTHER}/resolve/", status=500, times=None, method="HEAD")
+    fixture_hub.fail(f"/{OTHER}/resolve/", status=500, times=None, method="GET")
     first = by_id(audit_json(fixture_hub.url, tmp_path, OTHER).json())[OTHER]
     unread = {e["subject"]: e["reason"] for e in first["errors"]}
     assert unread.get(f"{OTHER}/LICENSE") in ("network", "server-error")

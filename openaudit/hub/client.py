@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -74,7 +73,6 @@ class HubClient:
         endpoint: str | None = None,
         *,
         timeout: float = 20.0,
-        download_dir: Path | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
         retries: int = 2,
     ) -> None:
@@ -82,7 +80,6 @@ class HubClient:
         self.timeout = timeout
         self.max_file_bytes = max_file_bytes
         self.retries = retries
-        self._download_dir = download_dir
         from huggingface_hub import HfApi
 
         self._api = HfApi(endpoint=self.endpoint)
@@ -132,20 +129,17 @@ class HubClient:
         names = list(sizes) or ["README.md"]
         files: list[RepoFile] = []
         problems: list[Problem] = []
-        with tempfile.TemporaryDirectory(dir=self._download_dir) as tmp:
-            for name in wanted_files(names, info.get("cardData")):
-                size = sizes.get(name)
-                if isinstance(size, int) and size > self.max_file_bytes:
-                    problems.append(
-                        Problem(
-                            name, "too-large", f"{size} bytes; read up to {self.max_file_bytes}"
-                        )
-                    )
-                    continue
-                try:
-                    files.append(self._download(ref, commit, name, Path(tmp)))
-                except Exception as exc:
-                    problems.append(problem_from_exception(name, exc))
+        for name in wanted_files(names, info.get("cardData")):
+            size = sizes.get(name)
+            if isinstance(size, int) and size > self.max_file_bytes:
+                problems.append(
+                    Problem(name, "too-large", f"{size} bytes; read up to {self.max_file_bytes}")
+                )
+                continue
+            try:
+                files.append(self.download(ref, commit, name))
+            except Exception as exc:
+                problems.append(problem_from_exception(name, exc))
         card = next((f for f in files if f.path == "README.md" and f.text), None)
         if card is not None and card.text is not None:
             from openaudit.hub.local import parse_front_matter
@@ -163,25 +157,52 @@ class HubClient:
             endpoint=self.endpoint,
         )
 
-    def _download(self, ref: ModelRef, commit: str, name: str, tmp: Path) -> RepoFile:
-        from huggingface_hub import hf_hub_download
+    def download(self, ref: ModelRef, commit: str, name: str) -> RepoFile:
+        """One file at a pinned commit: one GET, read into memory up to the size bound.
 
-        path = hf_hub_download(
-            ref.repo_id,
-            name,
-            repo_type=ref.kind,
-            revision=commit,
-            endpoint=self.endpoint,
-            cache_dir=str(tmp),
-            etag_timeout=self.timeout,
+        The commit is already known, so `hf_hub_download`'s HEAD (to learn it) and its cache
+        tree (written, then thrown away) would be pure cost. The request goes through
+        `huggingface_hub`'s own session, headers (token, user agent) and `hf_raise_for_status`,
+        so gating, not-found and server errors raise the exceptions `problem_from_exception`
+        maps, exactly as a download by the library would.
+        """
+        from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
+        from huggingface_hub.utils import _headers
+
+        url = hf_hub_url(
+            ref.repo_id, name, repo_type=ref.kind, revision=commit, endpoint=self.endpoint
         )
-        return read_repo_file(name, Path(path), self.max_file_bytes)
+        limit = self.max_file_bytes
+        with get_session().stream(
+            "GET",
+            url,
+            headers=_headers.build_hf_headers(),
+            timeout=self.timeout,
+            follow_redirects=True,
+        ) as resp:
+            hf_raise_for_status(resp)
+            chunks: list[bytes] = []
+            got = 0
+            for chunk in resp.iter_bytes():
+                chunks.append(chunk)
+                got += len(chunk)
+                if got > limit:
+                    break
+            length = resp.headers.get("Content-Length")
+        data = b"".join(chunks)
+        size = int(length) if length and length.isdigit() and got <= limit else len(data)
+        return repo_file(name, data, max(size, len(data)), limit)
 
 
 def read_repo_file(name: str, path: Path, limit: int) -> RepoFile:
     """Read a small text file, bounded; binary content is kept as listed-only."""
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
+    return repo_file(name, data, path.stat().st_size, limit)
+
+
+def repo_file(name: str, data: bytes, size: int, limit: int) -> RepoFile:
+    """A file's first `limit` bytes as text (binary content is kept as listed-only)."""
     truncated = len(data) > limit
     data = data[:limit]
     digest = hashlib.sha256(data).hexdigest()
@@ -189,9 +210,7 @@ def read_repo_file(name: str, path: Path, limit: int) -> RepoFile:
         text: str | None = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1") if b"\x00" not in data else None
-    return RepoFile(
-        path=name, size=path.stat().st_size, text=text, sha256=digest, truncated=truncated
-    )
+    return RepoFile(path=name, size=size, text=text, sha256=digest, truncated=truncated)
 
 
 def problem_from_exception(subject: str, exc: BaseException) -> Problem:
