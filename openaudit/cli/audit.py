@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from openaudit.cli.common import audit_inputs, output_option
+from openaudit.cli.common import audit_inputs, from_json_option, output_option
 
 FORMATS = ("table", "json", "markdown")
 
@@ -17,6 +17,7 @@ FORMATS = ("table", "json", "markdown")
     epilog="Exit codes: 0 audited; 2 usage or input error; 3 a model could not be audited."
 )
 @audit_inputs
+@from_json_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @output_option
 def audit(fmt: str, output: Path | None, **opts: Any) -> None:
@@ -26,13 +27,19 @@ def audit(fmt: str, output: Path | None, **opts: Any) -> None:
     HF_TOKEN is used for gated repositories and never printed or stored.
     Table and JSON reports are written model by model, in input order, as each is done.
     """
-    from openaudit.cli.common import audit_plan, open_output
+    from openaudit.cli.common import audit_plan, open_output, stored_audit
     from openaudit.cli.progress import Progress
     from openaudit.pipeline import Run
     from openaudit.report import write
 
-    refs, options = audit_plan(opts)
     missing: list[str] = []
+    stored = stored_audit(opts)
+    if stored is not None:
+        with open_output(output) as out:
+            write(stored, (_note(v, missing) for v in stored.models), fmt, out)
+        _exit_if_missing(missing, len(stored.models))
+        return
+    refs, options = audit_plan(opts)
     with (
         Run(options) as run,
         Progress(len(refs), quiet=opts["quiet"], verbose=opts["verbose"]) as progress,
@@ -40,10 +47,13 @@ def audit(fmt: str, output: Path | None, **opts: Any) -> None:
     ):
         verdicts = run.verdicts(refs, progress=progress)
         write(run.scorecard(), (_note(v, missing) for v in verdicts), fmt, out)
+    _exit_if_missing(missing, len(refs))
+
+
+def _exit_if_missing(missing: list[str], total: int) -> None:
     if missing:
         click.echo(
-            f"openaudit: {len(missing)} of {len(refs)} not audited: {', '.join(missing)}",
-            err=True,
+            f"openaudit: {len(missing)} of {total} not audited: {', '.join(missing)}", err=True
         )
         sys.exit(3)
 

@@ -241,12 +241,57 @@ def audit_inputs(func: F) -> F:
     return func
 
 
+def from_json_option(func: F) -> F:
+    return click.option(
+        "--from-json",
+        "from_json",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Re-render a stored JSON audit (openaudit/audit/v1) instead of auditing; no Hub needed.",
+    )(func)
+
+
+#: Options that choose what to audit, which a stored audit replaces.
+_INPUTS = ("models", "paths", "hf_cache", "examples", "from_file", "author", "search", "filters")
+
+
+def read_audit(path: Path) -> Scorecard:
+    """A stored JSON audit, or a one-line exit-2 error naming the file."""
+    from openaudit.report.json_format import ReportError, read_scorecard
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        fail(f"{path}: cannot read ({reason})")
+    try:
+        return read_scorecard(text)
+    except ReportError as exc:
+        fail(f"{path}: {exc}")
+
+
 def run_audit(opts: dict[str, Any]) -> Scorecard:
-    """Gather the references and audit them, exactly as `openaudit audit` does."""
+    """Gather the references and audit them, exactly as `openaudit audit` does; or, with
+    `--from-json`, read the stored audit back."""
     from openaudit.pipeline import audit
 
+    stored = stored_audit(opts)
+    if stored is not None:
+        return stored
     refs, options = audit_plan(opts)
     return audit(refs, options)
+
+
+def stored_audit(opts: dict[str, Any]) -> Scorecard | None:
+    """The audit `--from-json` names, if it names one; it replaces every other input."""
+    stored = opts.get("from_json")
+    if stored is None:
+        return None
+    if any(opts.get(name) for name in _INPUTS):
+        fail(
+            "--from-json re-renders a stored audit: give no models, --path, --from-file, "
+            "--hf-cache, --examples, --author, --search or --filter with it"
+        )
+    return read_audit(stored)
 
 
 def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:

@@ -12,7 +12,17 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from openaudit.model import Evidence, Finding, Problem, Scorecard, Verdict
+from openaudit.model import (
+    DIMENSIONS,
+    Dimension,
+    Evidence,
+    Fact,
+    Facts,
+    Finding,
+    Problem,
+    Scorecard,
+    Verdict,
+)
 
 SCHEMA = "openaudit/audit/v1"
 
@@ -75,10 +85,12 @@ def model(v: Verdict) -> dict[str, Any]:
         if dim.name == "licence":
             entry = {"ids": list(v.licence_ids), **entry}
         out[dim.name] = entry
+    out["audited"] = v.audited
     out["osaid"] = v.osaid
     out["mof_class"] = v.mof_class
     out["details"] = details(v)
-    out["findings"] = [finding(f) for f in v.findings]
+    # A finding outside the six dimensions says which group it belongs to (hygiene, lineage ...).
+    out["findings"] = [{**finding(f), "dimension": f.dimension} for f in v.findings]
     out["errors"] = [problem(p) for p in v.errors]
     return out
 
@@ -121,3 +133,95 @@ def render(scorecard: Scorecard) -> str:
     buffer = io.StringIO()
     stream(scorecard, scorecard.models, buffer)
     return buffer.getvalue()
+
+
+class ReportError(ValueError):
+    """A file that is not an `openaudit/audit/v1` report; the message is one line."""
+
+
+def read_scorecard(text: str) -> Scorecard:
+    """The Scorecard a JSON report was written from, so a stored audit re-renders without the Hub.
+
+    The report is validated against its schema first: a file edited by hand or written by
+    another tool must fail here, naming what is wrong, rather than render a verdict it never held.
+    Facts come back only as far as the report carries them (`details`), without their evidence.
+    """
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ReportError(f"not JSON ({exc})") from None
+    _validate(doc)
+    return Scorecard(
+        models=tuple(_read_model(m) for m in doc["models"]),
+        generated_at=str(doc.get("generated_at") or ""),
+        tool_version=str(doc["tool"]["version"]),
+        rule_packs=tuple(doc["rule_packs"]),
+    )
+
+
+def _validate(doc: Any) -> None:
+    import jsonschema
+
+    from openaudit.resources import schema_path
+
+    schema = json.loads(schema_path("audit-v1.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(doc)
+    )
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "top level"
+        message = " ".join(error.message.split())
+        message = message if len(message) <= 160 else message[:159] + "…"
+        raise ReportError(f"not an {SCHEMA} report: {where}: {message}")
+
+
+def _read_evidence(e: dict[str, Any]) -> Evidence:
+    return Evidence(e["source"], e["locator"], e["excerpt"], e["url"])
+
+
+def _read_finding(f: dict[str, Any], dimension: str) -> Finding:
+    return Finding(
+        rule=f["rule"],
+        dimension=dimension,
+        outcome=f["outcome"],
+        message=f["message"],
+        evidence=tuple(_read_evidence(e) for e in f["evidence"]),
+        remediation=f.get("remediation", ""),
+        severity=f["severity"],
+    )
+
+
+def _read_model(m: dict[str, Any]) -> Verdict:
+    dimensions = tuple(
+        Dimension(
+            name,
+            m[name]["status"],
+            m[name]["summary"],
+            tuple(_read_finding(f, name) for f in m[name]["findings"]),
+        )
+        for name in DIMENSIONS
+    )
+    errors = tuple(Problem(p["subject"], p["reason"], p["detail"]) for p in m["errors"])
+    audited = m.get("audited")
+    if audited is None:
+        # Reports written before `audited`: a repo that could not be read has no commit and
+        # an error about the repo itself.
+        audited = not (m["revision"] is None and any(p.subject == m["id"] for p in errors))
+    items = {
+        name: Fact(name, m["details"].get(key))
+        for key, name in DETAILS.items()
+        if m["details"].get(key) is not None
+    }
+    return Verdict(
+        id=m["id"],
+        revision=m["revision"],
+        source=m["source"],
+        licence_ids=tuple(m["licence"]["ids"]),
+        dimensions=dimensions,
+        osaid=m["osaid"],
+        mof_class=m["mof_class"],
+        errors=errors,
+        findings=tuple(_read_finding(f, f.get("dimension", "")) for f in m["findings"]),
+        facts=Facts(m["id"], m["revision"], items),
+        audited=bool(audited),
+    )
