@@ -51,7 +51,7 @@ def test_every_fixture_is_in_the_report_and_valid(all_fixtures: dict[str, dict])
         ("acme/llama-3.1-acme-chat", ["llama3.1"], "restricted", "conditional"),
         ("acme/nc-summarizer", ["cc-by-nc-4.0"], "restricted", "prohibited"),
         ("acme/unlicensed-classifier", [], "closed", "prohibited"),
-        ("fixture-org/custom-licence-lm", [], "unknown", "unknown"),
+        ("fixture-org/custom-licence-lm", ["LicenseRef-fixture-research-license"], "unknown", "unknown"),
         ("fixture-org/llama-3.1-fixture-8b", ["llama3.1"], "restricted", "conditional"),
     ],
 )

@@ -24,6 +24,19 @@ _POLICY_FILE = re.compile(
 )
 #: Declared placeholders that name no licence by themselves.
 _PLACEHOLDERS = frozenset({"other"})
+#: What SPDX allows after `LicenseRef-`; anything else in a declared name becomes `-`.
+_REF_UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
+_REF_MAX = 64
+
+
+def licence_ref(name: str) -> str:
+    """A declared name the knowledge base lacks, kept visible as an SPDX `LicenseRef-<name>`.
+
+    The reviewer must see what the publisher declared even when its terms are unknown; the
+    name is untrusted text, so it is folded to SPDX's idstring characters and bounded.
+    """
+    folded = _REF_UNSAFE.sub("-", name.strip()).strip("-.")[:_REF_MAX].strip("-.")
+    return f"LicenseRef-{folded or 'unnamed'}"
 
 
 def terms(entry: LicenseEntry) -> dict[str, Any]:
@@ -170,6 +183,16 @@ class SnapshotLicence:
         return [e.id for e in self.entries]
 
     @property
+    def unidentified_ids(self) -> list[str]:
+        """`LicenseRef-<name>` for every declared name the knowledge base does not know."""
+        return list(dict.fromkeys(licence_ref(n) for n in self.unresolved))
+
+    @property
+    def reported_ids(self) -> list[str]:
+        """What the reviewer is shown: known ids, then the declared names kept as LicenseRefs."""
+        return self.ids + [i for i in self.unidentified_ids if i not in self.ids]
+
+    @property
     def terms(self) -> list[dict[str, Any]]:
         return [terms(e) for e in self.entries]
 
@@ -259,6 +282,9 @@ def extract(ctx: Context) -> Iterator[Fact]:
     yield Fact("licence.declared", lic.declared, declared_ev)
     yield Fact("licence.declared_ids", lic.declared_ids, declared_ev)
     yield Fact("licence.unresolved_names", lic.unresolved, declared_ev if lic.unresolved else ())
+    yield Fact(
+        "licence.unidentified_ids", lic.unidentified_ids, declared_ev if lic.unresolved else ()
+    )
     if lic.link_url is not None:
         yield Fact("licence.link_url", lic.link_url[0], (lic.link_url[1],))
     if lic.link_missing is not None:
@@ -271,7 +297,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
         if f["kind"] == "policy" and f["id"]
     )
     yield Fact("licence.policies", lic.policies, policy_ev)
-    yield Fact("licence.ids", lic.ids, lic.cite)
+    yield Fact("licence.ids", lic.reported_ids, lic.cite)
     yield Fact("licence.terms", lic.terms, lic.cite + tuple(kb_evidence(e) for e in lic.entries))
     changed = [
         (f, ev)

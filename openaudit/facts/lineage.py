@@ -328,11 +328,13 @@ def extract(ctx: Context) -> Iterator[Fact]:
         else:
             lic = read_snapshot(ctx, snap)
             entry["gated"] = snap.info.get("gated") or False
-            entry["licence_ids"] = lic.ids
+            entry["licence_ids"] = lic.reported_ids
             entry["declared_licences"] = [d["value"] for d in lic.declared]
             entry["terms"] = lic.terms
-            entry["licence_known"] = bool(lic.entries) and all(
-                t["kind"] != "unknown" for t in lic.terms
+            entry["licence_known"] = (
+                bool(lic.entries)
+                and not lic.unresolved
+                and all(t["kind"] != "unknown" for t in lic.terms)
             )
             chain_ev.extend(lic.cite)
             chain_ev.extend(kb_evidence(e) for e in lic.entries)
