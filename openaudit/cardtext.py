@@ -7,7 +7,6 @@ both, as pure functions over text.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -139,9 +138,11 @@ def gguf_bases(gguf: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
 
 def adapter_base(adapter_config: str) -> str | None:
     """`base_model_name_or_path` of a PEFT `adapter_config.json`: the base an adapter needs."""
+    from openaudit.safe import Malformed, load_json
+
     try:
-        data = json.loads(adapter_config)
-    except ValueError:
+        data = load_json(adapter_config)
+    except Malformed:
         return None
     value = data.get("base_model_name_or_path") if isinstance(data, dict) else None
     return value.strip() if isinstance(value, str) and value.strip() else None

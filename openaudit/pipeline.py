@@ -25,6 +25,7 @@ from openaudit import __version__
 from openaudit.facts import extract
 from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoint_from_env
 from openaudit.hub.links import LinkReader
+from openaudit.hub.retry import Retrier
 from openaudit.kb import KnowledgeBase, load_kb
 from openaudit.model import Bundle, ModelRef, Problem, Scorecard, Verdict
 from openaudit.rules.engine import Judge
@@ -66,8 +67,12 @@ class Run:
         self.options = options
         self.store = Store(options.cache_dir or default_cache_dir()) if options.use_store else None
         # Local folders need the Hub too, for the bases and datasets they name (unless offline).
+        #: One retry policy and budget for every request of the run (metadata, files, links).
+        self.retrier = Retrier()
         self.client = (
-            None if options.offline else HubClient(options.endpoint, timeout=options.timeout)
+            None
+            if options.offline
+            else HubClient(options.endpoint, timeout=options.timeout, retrier=self.retrier)
         )
         self.links = LinkReader(
             self.store,
@@ -75,6 +80,7 @@ class Run:
             timeout=options.timeout,
             offline=options.offline,
             hosts=options.link_hosts,
+            retrier=self.retrier,
         )
         self.collector = Collector(
             self.client,

@@ -14,6 +14,8 @@ os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # Licence links in cards point to the real web: the tests may only read loopback ones.
 os.environ["OPENAUDIT_LINK_HOSTS"] = "127.0.0.1,localhost"
+# The retry policy's shape with millisecond waits: faults cost the suite almost nothing.
+os.environ["OPENAUDIT_RETRY"] = "4,0.01,0.05,0.05"
 for _var in (
     "HF_TOKEN",
     "HUGGING_FACE_HUB_TOKEN",

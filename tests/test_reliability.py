@@ -4,7 +4,6 @@ and never a model silently missing from a batch."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,26 +20,48 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the waits between retries instead of sleeping them."""
     waits: list[float] = []
     # Only openaudit's own waits: the fake Hub's injected latency must still sleep for real.
-    monkeypatch.setattr("openaudit.hub.client.time", SimpleNamespace(sleep=waits.append))
+    monkeypatch.setattr("openaudit.hub.retry.sleep", waits.append)
     return waits
 
 
-def test_a_passing_rate_limit_is_retried_after_retry_after(
-    fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float]
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": "45"}, 30.0),  # honoured up to the cap, not in full
+        ({"RateLimit": '"api";r=0;t=12'}, 12.0),
+    ],
+)
+def test_a_passing_rate_limit_waits_what_the_server_asks_up_to_a_cap(
+    fixture_hub: FakeHub,
+    tmp_path: Path,
+    no_sleep: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+    wait: float,
 ) -> None:
-    fixture_hub.fail(f"/api/models/{TARGET}", status=429, times=1, headers={"Retry-After": "7"})
+    monkeypatch.setenv("OPENAUDIT_RETRY", "5,0.5,8")
+    fixture_hub.fail(f"/api/models/{TARGET}", status=429, times=1, headers=headers)
     run = audit_json(fixture_hub.url, tmp_path, TARGET)
     assert run.code == 0
     assert run.json()["models"][0]["licence"]["status"] == "restricted"
-    assert no_sleep == [7.0]
+    assert no_sleep[0] == wait
+    # The pause is shared: other requests of the batch wait for it too, never longer.
+    assert all(w <= wait for w in no_sleep)
 
 
-def test_retries_are_bounded(fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float]) -> None:
+def test_retries_are_bounded_with_jittered_backoff(
+    fixture_hub: FakeHub, tmp_path: Path, no_sleep: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAUDIT_RETRY", "5,0.5,8")
     fixture_hub.fail(f"/api/models/{TARGET}", status=503, times=None)
     run = audit_json(fixture_hub.url, tmp_path, TARGET)
     assert run.json()["models"][0]["errors"][0]["reason"] == "server-error"
-    assert no_sleep == [1.0, 2.0]
-    assert fixture_hub.count(f"/api/models/{TARGET}") == 3
+    assert fixture_hub.count(f"/api/models/{TARGET}") == 5
+    assert len(no_sleep) == 4
+    # Full jitter: each wait is somewhere under its exponential ceiling.
+    for attempt, slept in enumerate(no_sleep, start=1):
+        assert 0 <= slept <= min(8.0, 0.5 * 2 ** (attempt - 1))
 
 
 def test_errors_that_will_not_change_are_not_retried(
@@ -59,7 +80,7 @@ def test_errors_that_will_not_change_are_not_retried(
         ({"status": 503}, "server-error"),
         ({"status": 429, "headers": {"Retry-After": "0"}}, "rate-limited"),
         ({"status": 403}, "access-denied"),
-        ({"malformed": True}, "malformed"),
+        ({"malformed": True}, "bad-answer"),
         ({"reset": True}, "network"),
         ({"truncate": True}, "network"),
         ({"latency": 1.0}, "timeout"),
@@ -85,8 +106,6 @@ def test_metadata_faults(
 def test_a_failed_file_is_listed_and_fetched_again_next_time(
     fixture_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # No real sleeping through huggingface_hub's own retries.
-    monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda _s: None)
     fixture_hub.fail(f"/{OTHER}/resolve/", status=500, times=None, method="GET")
     first = by_id(audit_json(fixture_hub.url, tmp_path, OTHER).json())[OTHER]
     unread = {e["subject"]: e["reason"] for e in first["errors"]}
@@ -109,3 +128,22 @@ def test_related_repo_fault_is_named_on_the_model(
         k: v for k, v in model["errors"][0].items() if k != "detail"
     }.items()
     assert model["licence"]["status"] == "restricted"  # the model's own licence still decides
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"malformed": True}, {"truncate": True}, {"reset": True}, {"status": 502}],
+)
+@pytest.mark.parametrize("where", ["/api/models/", "/acme/nc-summarizer/resolve/"])
+def test_a_passing_fault_heals_and_nothing_transient_is_stored(
+    fixture_hub: FakeHub, tmp_path: Path, fault: dict[str, Any], where: str
+) -> None:
+    fixture_hub.fail(where, times=2, **fault)
+    run = audit_json(fixture_hub.url, tmp_path, TARGET)
+    assert run.code == 0
+    model = run.json()["models"][0]
+    assert model["errors"] == []
+    assert model["licence"]["status"] == "restricted"
+    # Offline, the store answers with the same complete snapshot: no fault was frozen in it.
+    offline = audit_json(fixture_hub.url, tmp_path, TARGET, extra=("--offline",))
+    assert offline.json()["models"][0]["errors"] == []

@@ -15,6 +15,7 @@ from typing import Any
 
 from openaudit.facts.context import Context, line_of
 from openaudit.model import Evidence, Fact
+from openaudit.safe import Malformed, load_json
 
 _FORGES = r"(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org|git\.sr\.ht|gitee\.com)"
 _REPO_LINK = re.compile(rf"https?://(?:www\.)?{_FORGES}/([\w.-]+/[\w.-]+)", re.I)
@@ -90,8 +91,8 @@ def _auto_map(info: Mapping[str, Any], config_file: Any) -> tuple[dict[str, Any]
     """`auto_map` from config.json as read, else from the Hub's `config` summary."""
     if config_file is not None and config_file.text:
         try:
-            data = json.loads(config_file.text)
-        except ValueError:
+            data = load_json(config_file.text)
+        except Malformed:
             data = None
         if isinstance(data, dict) and isinstance(data.get("auto_map"), dict):
             line = line_of(config_file.text, '"auto_map"')

@@ -17,8 +17,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from openaudit.hub import http
+from openaudit.hub.retry import TRANSIENT, DeadlineExceeded, Retrier, Transient
 from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
+from openaudit.safe import Malformed, clean_text, clean_tree, load_json, scrub
 
 # A compliance tool should not report usage to anyone; must be set before import.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -27,6 +31,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 DEFAULT_ENDPOINT = "https://huggingface.co"
 #: Files bigger than this are listed, not read: licence texts and cards are small.
 MAX_FILE_BYTES = 512 * 1024
+#: A metadata answer bigger than this is refused (the Hub's largest are a few hundred KB).
+MAX_INFO_BYTES = 16 * 1024 * 1024
 
 _LICENCE_FILE = re.compile(
     r"^(licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]?use[_-]?policy|responsible[_-]?use)"
@@ -74,46 +80,39 @@ class HubClient:
         *,
         timeout: float = 20.0,
         max_file_bytes: int = MAX_FILE_BYTES,
-        retries: int = 2,
+        retrier: Retrier | None = None,
     ) -> None:
         self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
         self.timeout = timeout
         self.max_file_bytes = max_file_bytes
-        self.retries = retries
-        from huggingface_hub import HfApi
-
-        self._api = HfApi(endpoint=self.endpoint)
+        #: Shared with the link reader: one policy, one budget per run.
+        self.retrier = retrier or Retrier()
 
     def resolve_info(self, ref: ModelRef) -> dict[str, Any]:
         """The repo's metadata at the requested revision, as the Hub's JSON field names.
 
-        `model_info` is the one call huggingface_hub never retries, so rate limits and
-        passing server errors are retried here, a bounded number of times, honouring
-        Retry-After up to MAX_WAIT seconds; what still fails is reported, not raised.
+        One GET, retried under the run's policy; an answer that does not parse is
+        transient (a cut or garbled body), never a fact about the repository.
         """
-        for attempt in range(self.retries + 1):
-            try:
-                if ref.kind == "dataset":
-                    info: Any = self._api.dataset_info(
-                        ref.repo_id,
-                        revision=ref.revision,
-                        timeout=self.timeout,
-                        files_metadata=True,
-                    )
-                else:
-                    info = self._api.model_info(
-                        ref.repo_id,
-                        revision=ref.revision,
-                        timeout=self.timeout,
-                        files_metadata=True,
-                    )
-                return info_to_json(info)
-            except Exception as exc:  # every client failure becomes a reported Problem
-                problem = problem_from_exception(ref.repo_id, exc)
-                if problem.reason not in _RETRYABLE or attempt == self.retries:
-                    raise HubError(problem) from None
-                time.sleep(_wait(exc, attempt))
-        raise AssertionError("unreachable")
+        path = f"{self.endpoint}/api/{ref.kind}s/{ref.repo_id}"
+        if ref.revision:
+            path += f"/revision/{quote(ref.revision, safe='')}"
+        url = f"{path}?blobs=true"
+
+        def once() -> dict[str, Any]:
+            answer = http.get(url, timeout=self.timeout, limit=MAX_INFO_BYTES)
+            if answer.truncated:
+                raise HubError(
+                    Problem(ref.repo_id, "too-large", f"metadata over {MAX_INFO_BYTES} bytes")
+                )
+            return parse_info(ref, answer.body)
+
+        try:
+            return self.retrier.call(once, transient)
+        except HubError:
+            raise
+        except Exception as exc:  # every client failure becomes a reported Problem
+            raise HubError(problem_from_exception(ref.repo_id, exc)) from None
 
     def fetch(self, ref: ModelRef, info: Mapping[str, Any] | None = None) -> Snapshot:
         """Read metadata and the files that matter at one commit."""
@@ -121,23 +120,23 @@ class HubClient:
         commit = info.get("sha")
         if not isinstance(commit, str):
             raise HubError(Problem(ref.repo_id, "malformed", "the Hub's answer has no commit sha"))
-        sizes = {
-            s["rfilename"]: s.get("size")
+        listed = {
+            s["rfilename"]: s
             for s in info.get("siblings") or []
-            if isinstance(s, dict) and "rfilename" in s
+            if isinstance(s, dict) and isinstance(s.get("rfilename"), str)
         }
-        names = list(sizes) or ["README.md"]
+        names = list(listed) or ["README.md"]
         files: list[RepoFile] = []
         problems: list[Problem] = []
         for name in wanted_files(names, info.get("cardData")):
-            size = sizes.get(name)
+            size = listed.get(name, {}).get("size")
             if isinstance(size, int) and size > self.max_file_bytes:
                 problems.append(
                     Problem(name, "too-large", f"{size} bytes; read up to {self.max_file_bytes}")
                 )
                 continue
             try:
-                files.append(self.download(ref, commit, name))
+                files.append(self.download(ref, commit, name, size))
             except Exception as exc:
                 problems.append(problem_from_exception(name, exc))
         card = next((f for f in files if f.path == "README.md" and f.text), None)
@@ -157,60 +156,101 @@ class HubClient:
             endpoint=self.endpoint,
         )
 
-    def download(self, ref: ModelRef, commit: str, name: str) -> RepoFile:
-        """One file at a pinned commit: one GET, read into memory up to the size bound.
+    def download(self, ref: ModelRef, commit: str, name: str, size: int | None = None) -> RepoFile:
+        """One file at a pinned commit: one bounded GET per try, under the run's retry policy.
 
-        The commit is already known, so `hf_hub_download`'s HEAD (to learn it) and its cache
-        tree (written, then thrown away) would be pure cost. The request goes through
-        `huggingface_hub`'s own session, headers (token, user agent) and `hf_raise_for_status`,
-        so gating, not-found and server errors raise the exceptions `problem_from_exception`
-        maps, exactly as a download by the library would.
+        The commit is already known, so `hf_hub_download`'s HEAD (to learn it), its cache
+        tree and its own retries (up to 7 requests and 23 s of sleep) would be pure cost.
+        The request goes through `huggingface_hub`'s session, headers and
+        `hf_raise_for_status` (`http.get`), so errors map as for a library download.
         """
-        from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
-        from huggingface_hub.utils import _headers
+        from huggingface_hub import hf_hub_url
 
         url = hf_hub_url(
             ref.repo_id, name, repo_type=ref.kind, revision=commit, endpoint=self.endpoint
         )
-        limit = self.max_file_bytes
-        with get_session().stream(
-            "GET",
-            url,
-            headers=_headers.build_hf_headers(),
-            timeout=self.timeout,
-            follow_redirects=True,
-        ) as resp:
-            hf_raise_for_status(resp)
-            chunks: list[bytes] = []
-            got = 0
-            for chunk in resp.iter_bytes():
-                chunks.append(chunk)
-                got += len(chunk)
-                if got > limit:
-                    break
-            length = resp.headers.get("Content-Length")
-        data = b"".join(chunks)
-        size = int(length) if length and length.isdigit() and got <= limit else len(data)
-        return repo_file(name, data, max(size, len(data)), limit)
+
+        def once() -> RepoFile:
+            answer = http.get(url, timeout=self.timeout, limit=self.max_file_bytes)
+            check_body(answer.body, answer.truncated, answer.headers)
+            return repo_file(name, answer.body, answer.truncated, size)
+
+        return self.retrier.call(once, transient)
 
 
 def read_repo_file(name: str, path: Path, limit: int) -> RepoFile:
     """Read a small text file, bounded; binary content is kept as listed-only."""
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
-    return repo_file(name, data, path.stat().st_size, limit)
-
-
-def repo_file(name: str, data: bytes, size: int, limit: int) -> RepoFile:
-    """A file's first `limit` bytes as text (binary content is kept as listed-only)."""
     truncated = len(data) > limit
-    data = data[:limit]
+    return repo_file(name, data[:limit], truncated, path.stat().st_size)
+
+
+def repo_file(name: str, data: bytes, truncated: bool, size: int | None) -> RepoFile:
+    """Decode a file's bytes; text is cleaned at this boundary (control characters, surrogates)."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         text: str | None = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1") if b"\x00" not in data else None
-    return RepoFile(path=name, size=size, text=text, sha256=digest, truncated=truncated)
+    return RepoFile(
+        path=name,
+        size=size if size is not None else len(data),
+        text=clean_text(text) if text is not None else None,
+        sha256=digest,
+        truncated=truncated,
+    )
+
+
+def check_body(body: bytes, truncated: bool, headers: Mapping[str, str]) -> None:
+    """A whole body that does not match the answer's own ETag is a transient failure.
+
+    The Hub's ETag for a file is its git blob id (a sha256 for LFS files): a body cut
+    short or garbled on the way is caught here, and retried, never read as the file.
+    """
+    if truncated:
+        return
+    etag = (headers.get("x-linked-etag") or headers.get("etag") or "").removeprefix("W/")
+    etag = etag.strip('"').lower()
+    if re.fullmatch(r"[0-9a-f]{40}", etag):
+        header = f"blob {len(body)}\0".encode()
+        if hashlib.sha1(header + body, usedforsecurity=False).hexdigest() != etag:
+            raise Transient("bad-answer", "the file received does not match its ETag")
+    elif re.fullmatch(r"[0-9a-f]{64}", etag) and hashlib.sha256(body).hexdigest() != etag:
+        raise Transient("bad-answer", "the file received does not match its ETag")
+
+
+def parse_info(ref: ModelRef, body: bytes) -> dict[str, Any]:
+    """The metadata answer, checked and cleaned; an unreadable one is transient."""
+    from huggingface_hub.hf_api import DatasetInfo, ModelInfo
+
+    try:
+        data = load_json(body)
+    except Malformed as exc:
+        raise Transient("bad-answer", f"unreadable answer from the Hub ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise Transient("bad-answer", "unreadable answer from the Hub (no repository id)")
+    try:
+        info: Any = (DatasetInfo if ref.kind == "dataset" else ModelInfo)(**data)
+        out = info_to_json(info)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise Transient(
+            "bad-answer", f"unreadable answer from the Hub ({type(exc).__name__})"
+        ) from None
+    cleaned, _ = clean_tree(out)
+    return dict(cleaned)
+
+
+def transient(exc: BaseException) -> Transient | None:
+    """The retry policy's view of an exception: worth another try, with the server's wait."""
+    if isinstance(exc, Transient):
+        return exc
+    if isinstance(exc, HubError):
+        return None
+    problem = problem_from_exception("", exc)
+    if problem.reason not in TRANSIENT:
+        return None
+    return Transient(problem.reason, problem.detail, server_wait(exc))
 
 
 def problem_from_exception(subject: str, exc: BaseException) -> Problem:
@@ -222,7 +262,7 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
     from huggingface_hub import errors
 
     status = _status(exc)
-    detail = _first_line(exc)
+    detail = scrub(_first_line(exc))
     if isinstance(exc, errors.GatedRepoError):
         if status == 401 or not _token_present():
             return Problem(
@@ -246,6 +286,10 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
         )
     if isinstance(exc, errors.RemoteEntryNotFoundError | errors.EntryNotFoundError):
         return Problem(subject, "not-found", "file not found at this revision")
+    if isinstance(exc, Transient):
+        return Problem(subject, exc.reason, scrub(exc.detail))
+    if isinstance(exc, DeadlineExceeded):
+        return Problem(subject, "deadline", "not read: the deadline was reached first")
     if isinstance(exc, errors.OfflineModeIsEnabled):
         return Problem(subject, "offline-missing", "offline mode is on")
     if status is not None:
@@ -264,25 +308,34 @@ def problem_from_exception(subject: str, exc: BaseException) -> Problem:
     if isinstance(exc, ConnectionError | OSError) or _is_transport_error(exc):
         return Problem(subject, "network", f"could not reach the Hub ({name})")
     if isinstance(exc, ValueError | KeyError | TypeError):
-        return Problem(subject, "malformed", f"unreadable answer from the Hub ({name}: {detail})")
+        return Problem(subject, "bad-answer", f"unreadable answer from the Hub ({name}: {detail})")
     return Problem(subject, "error", f"{name}: {detail}")
 
 
-#: Failures worth another try: the next answer may differ.
-_RETRYABLE = frozenset({"rate-limited", "server-error", "network", "timeout"})
-#: The longest Retry-After honoured; a longer wait is reported as rate-limited instead.
-MAX_WAIT = 30.0
+def server_wait(exc: BaseException) -> float | None:
+    """Seconds the server asked for: `Retry-After` (seconds or a date), else `RateLimit` t=."""
+    from email.utils import parsedate_to_datetime
 
+    from huggingface_hub.utils._http import parse_ratelimit_headers
 
-def _wait(exc: BaseException, attempt: int) -> float:
-    """Seconds before the next try: the server's Retry-After if it gave one, else 1, 2, 4 ..."""
     response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    retry_after = headers.get("Retry-After") if hasattr(headers, "get") else None
-    try:
-        return min(float(retry_after), MAX_WAIT) if retry_after is not None else float(2**attempt)
-    except ValueError:  # an HTTP date: not worth parsing for a bounded wait
-        return float(2**attempt)
+    headers = getattr(response, "headers", None)
+    if headers is None or not hasattr(headers, "get"):
+        return None
+    value = headers.get("Retry-After")
+    if value is not None:
+        value = str(value).strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    limit = parse_ratelimit_headers(dict(headers))
+    if limit is not None and limit.remaining == 0:
+        return float(limit.reset_in_seconds)
+    return None
 
 
 def _is_transport_error(exc: BaseException) -> bool:
@@ -352,11 +405,21 @@ def info_to_json(info: Any) -> dict[str, Any]:
         out["cardData"] = card.to_dict()
     siblings = getattr(info, "siblings", None)
     if siblings is not None:
-        out["siblings"] = [
-            {k: v for k, v in (("rfilename", s.rfilename), ("size", s.size)) if v is not None}
-            for s in siblings
-        ]
+        out["siblings"] = [_sibling(s) for s in siblings]
     st = getattr(info, "safetensors", None)
     if st is not None:
         out["safetensors"] = {"parameters": dict(st.parameters), "total": st.total}
     return out
+
+
+def _sibling(s: Any) -> dict[str, Any]:
+    """A file entry; the blob id and LFS hash let a download be checked against the list."""
+    entry = {
+        k: v
+        for k, v in (("rfilename", s.rfilename), ("size", s.size), ("blobId", s.blob_id))
+        if v is not None
+    }
+    lfs = getattr(s, "lfs", None)
+    if lfs is not None:
+        entry["lfs"] = {"size": lfs.size, "sha256": lfs.sha256}
+    return entry

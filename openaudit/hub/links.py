@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from openaudit.hub.memo import Once
+from openaudit.hub.retry import TRANSIENT, Retrier, Transient
 from openaudit.hub.store import Store
 from openaudit.model import LinkedText, Problem, Snapshot
 
@@ -77,6 +78,7 @@ class LinkReader:
         timeout: float,
         offline: bool,
         hosts: frozenset[str] | None = None,
+        retrier: Retrier | None = None,
     ) -> None:
         self.store = store
         #: Hosts links may be read from; None means `OPENAUDIT_LINK_HOSTS`, else any host.
@@ -84,6 +86,7 @@ class LinkReader:
         self.endpoint = endpoint
         self.timeout = timeout
         self.offline = offline
+        self.retrier = retrier or Retrier()
         self._client: Any = None
         self._lock = threading.Lock()
         #: Each URL is read once per run, however many cards link to it.
@@ -121,7 +124,7 @@ class LinkReader:
         if self.hosts is not None and (urlparse(target).hostname or "") not in self.hosts:
             return Problem(url, "not-fetched", "host not allowed by OPENAUDIT_LINK_HOSTS")
         try:
-            data = self._get(target)
+            data = self.retrier.call(lambda: self._get(target), _transient)
         except _TooLarge:
             return Problem(url, "too-large", f"more than {MAX_LINK_BYTES} bytes")
         except Exception as exc:  # any transport failure is reported, never raised
@@ -146,7 +149,7 @@ class LinkReader:
             "GET", url, headers={"Accept": "text/plain, text/markdown, */*"}
         ) as resp:
             if resp.status_code >= 400:
-                raise _HTTPStatus(resp.status_code)
+                raise _HTTPStatus(resp.status_code, resp.headers.get("Retry-After"))
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_bytes():
@@ -162,9 +165,20 @@ class _TooLarge(Exception):
 
 
 class _HTTPStatus(Exception):
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+        self.wait = float(retry_after) if retry_after and retry_after.strip().isdigit() else None
+
+
+def _transient(exc: BaseException) -> Transient | None:
+    """A linked text is retried like a Hub request: server errors, 429, cuts and timeouts."""
+    if isinstance(exc, _TooLarge):
+        return None
+    reason = _reason(exc)
+    if reason not in TRANSIENT:
+        return None
+    return Transient(reason, str(exc)[:120], getattr(exc, "wait", None))
 
 
 def _reason(exc: BaseException) -> str:

@@ -130,17 +130,16 @@ def read_folder(ref: ModelRef, max_file_bytes: int = MAX_FILE_BYTES) -> Snapshot
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any] | None, Problem | None]:
     """The card's YAML metadata as the Hub would parse it; a broken block is a Problem, not a crash."""
-    import yaml
+    from openaudit.safe import Malformed, load_yaml
 
     match = _FRONT_MATTER.match(text)
     if not match:
         return None, None
     try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        return None, Problem("README.md", "malformed", f"YAML front matter does not parse{where}")
+        data = load_yaml(match.group(1), first_line=2)
+    except Malformed as exc:
+        detail = str(exc).replace("YAML", "YAML front matter", 1)
+        return None, Problem("README.md", "malformed", detail)
     if data is None:
         return {}, None
     if not isinstance(data, dict):
