@@ -236,6 +236,8 @@ class LicenseEntry:
     free: bool = False
     #: True when the grant carries restrictions: a restricted kind, or a use-limiting restriction.
     restricted: bool = False
+    #: (term name, quote) for each condition or restriction an evidence quote is the text of.
+    term_evidence: tuple[tuple[str, Evidence], ...] = ()
 
     @property
     def restriction_names(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from openaudit.kb.loader import (
     free_kinds,
     load_kb,
     normalise,
+    term_meanings,
     use_restrictions,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "free_kinds",
     "load_kb",
     "normalise",
+    "term_meanings",
     "use_restrictions",
 ]

@@ -48,6 +48,22 @@ def use_restrictions() -> frozenset[str]:
 
 
 @functools.cache
+def term_meanings() -> Mapping[str, str]:
+    """Plain words for every condition and restriction (`licenses/vocabulary/*.yml`)."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for name in ("conditions", "restrictions"):
+        file = data_dir("licenses") / VOCABULARY_DIR / f"{name}.yml"
+        try:
+            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+            out.update({k: str(spec["meaning"]) for k, spec in doc[name].items()})
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raise KnowledgeBaseError(f"{_display(file)}: {name}: unreadable ({exc})") from None
+    return out
+
+
+@functools.cache
 def free_kinds() -> frozenset[str]:
     """Kinds whose terms can be free (`licenses/vocabulary/kinds.yml`)."""
     return _vocabulary("kinds", "kinds", "free")
@@ -172,6 +188,15 @@ def _entry(doc: Mapping[str, Any], path: Path) -> LicenseEntry:
         for e in doc["evidence"]
     )
     restricted = any(r["name"] in use_restrictions() for r in doc["restrictions"])
+    names = {r["name"] for r in (*doc["conditions"], *doc["restrictions"])}
+    term_evidence = []
+    for number, (e, ev) in enumerate(zip(doc["evidence"], evidence, strict=True)):
+        for term in e.get("terms", ()):
+            if term not in names:
+                raise KnowledgeBaseError(
+                    f"{source}: evidence.{number}.terms: '{term}' is not a condition or restriction of this entry"
+                )
+            term_evidence.append((term, ev))
     return LicenseEntry(
         id=doc["id"],
         name=doc["name"],
@@ -188,6 +213,7 @@ def _entry(doc: Mapping[str, Any], path: Path) -> LicenseEntry:
         notes=doc["notes"],
         source_file=source,
         use_restricted=restricted,
+        term_evidence=tuple(term_evidence),
         restricted=restricted or doc["kind"] in restricted_kinds(),
         free=doc["kind"] in free_kinds()
         and not restricted

@@ -1,0 +1,241 @@
+"""Published scorecards: one Markdown file per model, an index, badges, and optionally HTML.
+
+`build` returns every file of the report as relative path -> text, so the command writes
+them and a test compares them, and the same scorecard always gives the same bytes (only
+the date moves, and `--date` fixes it). Templates are Jinja files in
+`openaudit/report/templates`; a folder given by `--templates` overrides any of them.
+
+Escaping is the environment's default, not the template's duty: in Markdown templates
+every `{{ value }}` passes through `escape.md` unless it is already `Markup` (built by
+the filters here), and HTML templates autoescape, with control characters removed first.
+So an overriding template cannot forget to escape a card's text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from markupsafe import Markup
+
+from openaudit.model import Scorecard, Verdict
+from openaudit.report import escape, view
+
+TEMPLATES = ("card.md.j2", "index.md.j2", "card.html.j2", "index.html.j2")
+_SEGMENT = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Options:
+    html: bool = False
+    templates: Path | None = None
+    #: The previous audit to compare with ("Changed since").
+    since: Scorecard | None = None
+
+
+def _segment(text: str) -> str:
+    """A path segment that can neither climb out of the report folder nor hide (`..`, `.x`)."""
+    seg = _SEGMENT.sub("_", escape.clean(text)).strip("_") or "_"
+    return "_" + seg if seg.startswith(".") else seg[:100]
+
+
+def card_paths(models: Iterable[Verdict]) -> dict[str, str]:
+    """Model id -> 'owner/name' (without extension), unique even when ids collide once cleaned."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for v in models:
+        parts = [p for p in v.id.split("/") if p][:2] or ["_"]
+        base = "/".join(_segment(p) for p in parts)
+        path, n = base, 2
+        while path.lower() in taken:
+            path, n = f"{base}-{n}", n + 1
+        taken.add(path.lower())
+        out.setdefault(v.id, path)
+    return out
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A link from one report file to another, relative so the folder works anywhere."""
+    depth = len(PurePosixPath(from_path).parts) - 1
+    return "../" * depth + to_path
+
+
+# -- badges -------------------------------------------------------------------------------
+
+_COLOURS = {
+    "good": "#2e7d32",
+    "mid": "#b26a00",
+    "bad": "#c62828",
+    "none": "#616161",
+}
+_GOOD = {"open", "allowed", "conformant"}
+_MID = {"conditional", "partial", "gated", "restricted"}
+_BAD = {"closed", "prohibited", "absent", "not conformant"}
+
+
+def tone(status: str) -> str:
+    if status in _GOOD or status.startswith("Class"):
+        return "good"
+    if status in _MID:
+        return "mid"
+    if status in _BAD:
+        return "bad"
+    return "none"
+
+
+def badge_svg(label: str, value: str) -> str:
+    """A flat badge drawn here: no image service sees which models a publisher audits."""
+    from markupsafe import escape as x
+
+    lw, vw = 6 * len(label) + 10, 6 * len(value) + 10
+    colour = _COLOURS[tone(value)]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + vw}" height="20" role="img" '
+        f'aria-label="{x(label)}: {x(value)}"><title>{x(label)}: {x(value)}</title>'
+        f'<rect width="{lw}" height="20" fill="#555"/>'
+        f'<rect x="{lw}" width="{vw}" height="20" fill="{colour}"/>'
+        f'<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="5" y="14">{x(label)}</text><text x="{lw + 5}" y="14">{x(value)}</text></g></svg>\n'
+    )
+
+
+def badge_name(label: str, value: str) -> str:
+    return f"badges/{_segment(label.lower())}-{_segment(value.lower())}.svg"
+
+
+def badges(c: view.Card) -> list[tuple[str, str]]:
+    v = c.verdict
+    out = [(r.title, r.status) for r in c.rows if r.name in ("licence", "commercial_use", "weights")]
+    out += [("OSAID", c.frameworks[0].status), ("MOF", c.frameworks[1].status)]
+    if not v.audited:
+        out = [("audit", "not audited")]
+    return out
+
+
+# -- templates ----------------------------------------------------------------------------
+
+
+def _md_finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    return escape.md("" if value is None else value)
+
+
+def _html_finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    return escape.clean("" if value is None else value)
+
+
+@dataclass
+class Links:
+    """Reference-style Markdown links: each URL written once per file, at the end."""
+
+    urls: list[str] = field(default_factory=list)
+
+    def __call__(self, text: Any, url: Any) -> Markup:
+        target = escape.safe_url(url) if url else None
+        if target is None:
+            return Markup(escape.md(text))
+        if target not in self.urls:
+            self.urls.append(target)
+        return Markup(f"[{escape.md(text)}][{self.urls.index(target) + 1}]")
+
+    def definitions(self) -> Markup:
+        lines = [f"[{n}]: <{u.replace('<', '%3C').replace('>', '%3E')}>" for n, u in enumerate(self.urls, 1)]
+        return Markup("\n".join(lines))
+
+
+def _environment(templates: Path | None, html: bool) -> Any:
+    import jinja2
+
+    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("openaudit.report", "templates")]
+    if templates is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(str(templates)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=html,
+        finalize=_html_finalize if html else _md_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["url"] = lambda u: Markup(escape.safe_url(u) or "")
+    env.filters["md"] = lambda s: Markup(escape.md(s))
+    env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else n
+    env.filters["tone"] = tone
+    env.globals.update(
+        osaid_words=view.OSAID_WORDS, meanings=view.STATUS_MEANINGS, title=view.title, raw=Markup
+    )
+    return env
+
+
+def _changes(scorecard: Scorecard, since: Scorecard | None) -> dict[str, list[str]]:
+    if since is None:
+        return {}
+    from openaudit.report.changes import changes
+
+    return changes(since, scorecard)
+
+
+def build(scorecard: Scorecard, options: Options = Options()) -> dict[str, str]:
+    """Every file of the report: `README.md`, `<owner>/<name>.md`, `badges/*.svg`, and HTML."""
+    cards = [view.card(v) for v in scorecard.models]
+    paths = card_paths(scorecard.models)
+    ranked = sorted(cards, key=lambda c: view.sort_key(c.verdict))
+    changed = _changes(scorecard, options.since)
+    files: dict[str, str] = {}
+    md_env = _environment(options.templates, html=False)
+    common = {"scorecard": scorecard, "changes": changed, "date": scorecard.generated_at}
+    for c in cards:
+        path = paths[c.id] + ".md"
+        links = Links()
+        files[path] = md_env.get_template("card.md.j2").render(
+            card=c,
+            v=c.verdict,
+            link=links,
+            badges=[(label, value, relative(path, badge_name(label, value))) for label, value in badges(c)],
+            index=relative(path, "README.md"),
+            **common,
+        )
+        for label, value in badges(c):
+            files[badge_name(label, value)] = badge_svg(label, value)
+    files["README.md"] = md_env.get_template("index.md.j2").render(
+        cards=ranked, paths=paths, link=Links(), **common
+    )
+    if options.html:
+        files.update(_html(cards, ranked, paths, options, common))
+    return dict(sorted(files.items()))
+
+
+def _html(
+    cards: list[view.Card],
+    ranked: list[view.Card],
+    paths: Mapping[str, str],
+    options: Options,
+    common: Mapping[str, Any],
+) -> dict[str, str]:
+    env = _environment(options.templates, html=True)
+    files: dict[str, str] = {}
+    for c in cards:
+        path = f"html/{paths[c.id]}.html"
+        files[path] = env.get_template("card.html.j2").render(
+            card=c,
+            v=c.verdict,
+            badges=[(label, value, relative(path, badge_name(label, value))) for label, value in badges(c)],
+            index=relative(path, "html/index.html"),
+            asset=lambda name, p=path: relative(p, f"html/{name}"),
+            **common,
+        )
+        for label, value in badges(c):
+            files[badge_name(label, value)] = badge_svg(label, value)
+    files["html/index.html"] = env.get_template("index.html.j2").render(
+        cards=ranked, paths=paths, asset=lambda name: name, **common
+    )
+    for name in ("site.css", "site.js"):
+        files[f"html/{name}"] = env.loader.get_source(env, name)[0]
+    return files
