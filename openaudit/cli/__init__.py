@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Browse the licence knowledge base and identify licence texts.",
     ),
     "rules": ("openaudit.cli.rules:rules", "List and show the rule packs."),
+    "report": (
+        "openaudit.cli.report:report",
+        "Publish scorecards: Markdown per model, a leaderboard, badges, an HTML site.",
+    ),
     "mof": (
         "openaudit.cli.mof:mof",
         "Model Openness Framework: classify and export MOT model files.",

@@ -119,7 +119,8 @@ def badges(c: view.Card) -> list[tuple[str, str]]:
 
 
 def _md_finalize(value: Any) -> Any:
-    if isinstance(value, Markup):
+    # Numbers are the report's own (counts, percentages): only text can carry markup.
+    if isinstance(value, Markup | int | float):
         return value
     return escape.md("" if value is None else value)
 
@@ -212,6 +213,13 @@ def build(scorecard: Scorecard, options: Options = Options()) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
+def _csp_hash(text: str) -> str:
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
 def _html(
     cards: list[view.Card],
     ranked: list[view.Card],
@@ -219,7 +227,10 @@ def _html(
     options: Options,
     common: Mapping[str, Any],
 ) -> dict[str, str]:
+    """The site: inline style and script allowed by hash, so it works from file:// offline."""
     env = _environment(options.templates, html=True)
+    css, js = (env.loader.get_source(env, name)[0] for name in ("site.css", "site.js"))
+    style = {"css": css, "csp_style": _csp_hash(css)}
     files: dict[str, str] = {}
     for c in cards:
         path = f"html/{paths[c.id]}.html"
@@ -228,14 +239,11 @@ def _html(
             v=c.verdict,
             badges=[(label, value, relative(path, badge_name(label, value))) for label, value in badges(c)],
             index=relative(path, "html/index.html"),
-            asset=lambda name, p=path: relative(p, f"html/{name}"),
+            csp_script="'none'",
+            **style,
             **common,
         )
-        for label, value in badges(c):
-            files[badge_name(label, value)] = badge_svg(label, value)
     files["html/index.html"] = env.get_template("index.html.j2").render(
-        cards=ranked, paths=paths, asset=lambda name: name, **common
+        cards=ranked, paths=paths, js=js, csp_script=_csp_hash(js), **style, **common
     )
-    for name in ("site.css", "site.js"):
-        files[f"html/{name}"] = env.loader.get_source(env, name)[0]
     return files

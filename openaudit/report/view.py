@@ -234,7 +234,8 @@ def _lineage(v: Verdict) -> dict[str, Any]:
         "datasets": [
             (
                 d.get("id", ""),
-                ", ".join(d.get("licence_ids") or ()) or NO_LICENCE,
+                ", ".join(d.get("licence_ids") or ())
+                or (NO_LICENCE if d.get("status") == "available" else "not read"),
                 d.get("status", ""),
             )
             for d in datasets

@@ -1,0 +1,99 @@
+"""`openaudit report`: Markdown scorecards, index, badges; escaping, determinism, licence terms."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.fakehub import FakeHub
+from tests.report_helpers import make_report, render_markdown, table_shapes
+
+#: Tags the report itself writes when rendered; anything else came from a card.
+OWN_TAGS = {
+    "a", "h1", "h2", "img", "li", "ol", "p", "strong", "table", "tbody", "td", "th", "thead",
+    "tr", "ul", "em",
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, _fixture_hub_server: FakeHub) -> Path:
+    _fixture_hub_server.reset()
+    out, code, stderr = make_report(_fixture_hub_server.url, tmp_path_factory.mktemp("r"))
+    assert code == 3, stderr  # acme/disabled-model cannot be audited: said, and the rest written
+    assert "acme/disabled-model" in stderr
+    return out
+
+
+def _markdown_files(report: Path) -> list[Path]:
+    return sorted(report.rglob("*.md"))
+
+
+def test_one_scorecard_per_model_and_an_index(report: Path) -> None:
+    names = {p.relative_to(report).as_posix() for p in _markdown_files(report)}
+    assert "README.md" in names
+    assert "acme/llama-3.1-acme-chat.md" in names
+    assert "acme/disabled-model.md" in names
+    # The hostile folder's names cannot climb out of the report or hide.
+    assert all(".." not in n and "|" not in n and "<" not in n for n in names)
+    assert len(names) == 10
+    index = (report / "README.md").read_text()
+    assert "## Legend" in index
+    # Sorted by openness: the Apache encoder above the non-commercial and unreadable ones.
+    order = [m for m in re.findall(r"\]\(([^)]+)\.md\)", index)]
+    assert order.index("acme/tiny-apache-encoder") < order.index("acme/nc-summarizer")
+    assert order[-1] == "acme/disabled-model"
+    for badge in report.glob("badges/*.svg"):
+        assert "http" not in badge.read_text().replace("http://www.w3.org/2000/svg", "")
+
+
+def test_no_input_born_markup_survives_rendering(report: Path) -> None:
+    for path in _markdown_files(report):
+        text = path.read_text()
+        assert not table_shapes(text), (path, table_shapes(text))
+        html = render_markdown(text)
+        tags = set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", html))
+        assert tags <= OWN_TAGS, (path, tags - OWN_TAGS)
+        assert "onerror" not in re.sub(r"&[a-z]+;|\\", "", "".join(re.findall(r"<[^>]+>", html)))
+        for target in re.findall(r'(?:href|src)="([^"]*)"', html):
+            assert target.startswith(("http://127.0.0.1", "https://", "../", "acme/", "fixture-org/", "trap-org/", "cover-org/", "evil_org_b/")), (path, target)
+            # A scheme other than http(s) never becomes a link target.
+            assert ":" not in target or target.startswith(("http://", "https://")), (path, target)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), path
+    hostile = next(report.glob("evil_org_b/*.md")).read_text()
+    # The text is there, as text.
+    assert "\\<script\\>alert('card')\\</script\\>" in hostile
+    assert "pwned" not in hostile and "owned title" not in hostile
+
+
+def test_llama_scorecard_names_every_condition_with_its_quote(report: Path) -> None:
+    from openaudit.kb import load_kb
+
+    text = (report / "acme/llama-3.1-acme-chat.md").read_text()
+    terms = text.split("## Licence terms in plain words", 1)[1].split("\n## ", 1)[0]
+    entry = load_kb().get("llama3.1")
+    assert entry is not None
+    rows = {m[0]: m[1] for m in re.findall(r"^\| (?:condition|restriction): ([a-z-]+)[^|]*\|[^|]*\| (.*) \|$", terms, re.M)}
+    for name in (*entry.condition_names, *entry.restriction_names):
+        assert name in rows, name
+        assert "“" in rows[name] and "][" in rows[name], (name, rows[name])  # a quote and its link
+    assert "700,000,000" in terms
+    assert "Built with Llama" in terms
+    assert "at the beginning of any such AI model name" in terms
+
+
+def test_scorecards_stay_small(report: Path) -> None:
+    cards = [p for p in _markdown_files(report) if p.name != "README.md"]
+    sizes = [p.stat().st_size for p in cards]
+    assert sum(sizes) / len(sizes) < 8192, sizes
+
+
+def test_same_snapshots_give_identical_files(report: Path, fixture_hub: FakeHub, tmp_path: Path) -> None:
+    again, _, _ = make_report(fixture_hub.url, tmp_path)
+    first = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    differ = [str(k) for k in first if first[k] != second[k]]
+    # Only the fake Hub's port differs between two servers; same server, same bytes.
+    assert not differ, differ
