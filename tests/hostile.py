@@ -46,6 +46,8 @@ def make(root: Path) -> Path:
     folder = root / OWNER / NAME
     folder.mkdir(parents=True)
     (folder / "README.md").write_text(CARD, encoding="utf-8")
-    (folder / "config.json").write_text('{"architectures": ["<script>A</script>"]}', encoding="utf-8")
+    (folder / "config.json").write_text(
+        '{"architectures": ["<script>A</script>"]}', encoding="utf-8"
+    )
     (folder / "LICENSE").write_text(f"{SCRIPT}\nAll rights | reserved {IMG}\n", encoding="utf-8")
     return folder

@@ -12,8 +12,22 @@ from tests.report_helpers import make_report, render_markdown, table_shapes
 
 #: Tags the report itself writes when rendered; anything else came from a card.
 OWN_TAGS = {
-    "a", "h1", "h2", "img", "li", "ol", "p", "strong", "table", "tbody", "td", "th", "thead",
-    "tr", "ul", "em",
+    "a",
+    "h1",
+    "h2",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "em",
 }
 
 
@@ -57,7 +71,18 @@ def test_no_input_born_markup_survives_rendering(report: Path) -> None:
         assert tags <= OWN_TAGS, (path, tags - OWN_TAGS)
         assert "onerror" not in re.sub(r"&[a-z]+;|\\", "", "".join(re.findall(r"<[^>]+>", html)))
         for target in re.findall(r'(?:href|src)="([^"]*)"', html):
-            assert target.startswith(("http://127.0.0.1", "https://", "../", "acme/", "fixture-org/", "trap-org/", "cover-org/", "evil_org_b/")), (path, target)
+            assert target.startswith(
+                (
+                    "http://127.0.0.1",
+                    "https://",
+                    "../",
+                    "acme/",
+                    "fixture-org/",
+                    "trap-org/",
+                    "cover-org/",
+                    "evil_org_b/",
+                )
+            ), (path, target)
             # A scheme other than http(s) never becomes a link target.
             assert ":" not in target or target.startswith(("http://", "https://")), (path, target)
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), path
@@ -74,7 +99,12 @@ def test_llama_scorecard_names_every_condition_with_its_quote(report: Path) -> N
     terms = text.split("## Licence terms in plain words", 1)[1].split("\n## ", 1)[0]
     entry = load_kb().get("llama3.1")
     assert entry is not None
-    rows = {m[0]: m[1] for m in re.findall(r"^\| (?:condition|restriction): ([a-z-]+)[^|]*\|[^|]*\| (.*) \|$", terms, re.M)}
+    rows = {
+        m[0]: m[1]
+        for m in re.findall(
+            r"^\| (?:condition|restriction): ([a-z-]+)[^|]*\|[^|]*\| (.*) \|$", terms, re.M
+        )
+    }
     for name in (*entry.condition_names, *entry.restriction_names):
         assert name in rows, name
         assert "“" in rows[name] and "][" in rows[name], (name, rows[name])  # a quote and its link
@@ -89,7 +119,9 @@ def test_scorecards_stay_small(report: Path) -> None:
     assert sum(sizes) / len(sizes) < 8192, sizes
 
 
-def test_same_snapshots_give_identical_files(report: Path, fixture_hub: FakeHub, tmp_path: Path) -> None:
+def test_same_snapshots_give_identical_files(
+    report: Path, fixture_hub: FakeHub, tmp_path: Path
+) -> None:
     again, _, _ = make_report(fixture_hub.url, tmp_path)
     first = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
     second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}

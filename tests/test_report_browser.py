@@ -141,5 +141,7 @@ def test_hostile_card_shows_as_text(browser: object, site: Path) -> None:
     assert not _console_errors(d)
     d.get((site / "acme/llama-3.1-acme-chat.html").as_uri())  # type: ignore[attr-defined]
     images = d.find_elements(By.CSS_SELECTOR, ".badges img")  # type: ignore[attr-defined]
-    assert images and all(d.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)  # type: ignore[attr-defined]
+    assert images and all(
+        d.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images
+    )  # type: ignore[attr-defined]
     assert not _console_errors(d)

@@ -23,7 +23,9 @@ _ESCAPE_SEQUENCES = re.compile(
     r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[@-Z\\-_]?"
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 _SPACES = re.compile(r"[\t\n\r]+")
 #: Characters that open or close inline Markdown (HTML, entities, links, images, code, emphasis,
 #: table cells, strikethrough) or an email autolink: always escaped.

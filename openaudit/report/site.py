@@ -108,7 +108,9 @@ def badge_name(label: str, value: str) -> str:
 
 def badges(c: view.Card) -> list[tuple[str, str]]:
     v = c.verdict
-    out = [(r.title, r.status) for r in c.rows if r.name in ("licence", "commercial_use", "weights")]
+    out = [
+        (r.title, r.status) for r in c.rows if r.name in ("licence", "commercial_use", "weights")
+    ]
     out += [("OSAID", c.frameworks[0].status), ("MOF", c.frameworks[1].status)]
     if not v.audited:
         out = [("audit", "not audited")]
@@ -146,7 +148,10 @@ class Links:
         return Markup(f"[{escape.md(text)}][{self.urls.index(target) + 1}]")
 
     def definitions(self) -> Markup:
-        lines = [f"[{n}]: <{u.replace('<', '%3C').replace('>', '%3E')}>" for n, u in enumerate(self.urls, 1)]
+        lines = [
+            f"[{n}]: <{u.replace('<', '%3C').replace('>', '%3E')}>"
+            for n, u in enumerate(self.urls, 1)
+        ]
         return Markup("\n".join(lines))
 
 
@@ -180,7 +185,8 @@ def _changes(scorecard: Scorecard, since: Scorecard | None) -> dict[str, list[st
         return {}
     from openaudit.report.changes import changes
 
-    return changes(since, scorecard)
+    found: dict[str, list[str]] = changes(since, scorecard)
+    return found
 
 
 def build(scorecard: Scorecard, options: Options = Options()) -> dict[str, str]:
@@ -199,7 +205,10 @@ def build(scorecard: Scorecard, options: Options = Options()) -> dict[str, str]:
             card=c,
             v=c.verdict,
             link=links,
-            badges=[(label, value, relative(path, badge_name(label, value))) for label, value in badges(c)],
+            badges=[
+                (label, value, relative(path, badge_name(label, value)))
+                for label, value in badges(c)
+            ],
             index=relative(path, "README.md"),
             **common,
         )
@@ -217,7 +226,9 @@ def _csp_hash(text: str) -> str:
     import base64
     import hashlib
 
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    return (
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    )
 
 
 def _html(
@@ -237,7 +248,10 @@ def _html(
         files[path] = env.get_template("card.html.j2").render(
             card=c,
             v=c.verdict,
-            badges=[(label, value, relative(path, badge_name(label, value))) for label, value in badges(c)],
+            badges=[
+                (label, value, relative(path, badge_name(label, value)))
+                for label, value in badges(c)
+            ],
             index=relative(path, "html/index.html"),
             csp_script="'none'",
             **style,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from openaudit.model import Scorecard, Verdict
+from openaudit.report.escape import clean
 
 WIDTH = 80
 
@@ -48,7 +49,7 @@ def row(v: Verdict) -> list[str]:
 
 
 def _line(v: Verdict) -> str:
-    model, *rest = row(v)
+    model, *rest = (clean(c) for c in row(v))
     cells = [_cut_id(model, COLUMNS[0][1])]
     cells += [_cut(c, w) for c, (_, w) in zip(rest, COLUMNS[1:], strict=True)]
     return " ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)).rstrip()
@@ -57,7 +58,7 @@ def _line(v: Verdict) -> str:
 def _notes(v: Verdict) -> list[str]:
     notes = []
     for p in v.errors:
-        note = f"! {v.id}: {p.subject}: {p.reason}: {p.detail}".rstrip(": ")
+        note = clean(f"! {v.id}: {p.subject}: {p.reason}: {p.detail}").rstrip(": ")
         notes.append(
             textwrap.fill(note, width=WIDTH, subsequent_indent="    ", break_on_hyphens=False)
         )

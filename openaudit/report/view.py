@@ -165,7 +165,14 @@ def _deciding(findings: Iterable[Finding], status: str) -> list[Finding]:
 def _row(ev: EvidenceList, name: str, status: str, reason: str, findings: Iterable[Finding]) -> Row:
     chosen = _deciding(findings, status)
     cites = ev.cite(e for f in chosen for e in f.evidence)
-    return Row(name, title(name), status, reason, tuple(dict.fromkeys(f.rule for f in chosen)), tuple(cites))
+    return Row(
+        name,
+        title(name),
+        status,
+        reason,
+        tuple(dict.fromkeys(f.rule for f in chosen)),
+        tuple(cites),
+    )
 
 
 def _frameworks(v: Verdict, ev: EvidenceList) -> tuple[Row, ...]:
@@ -201,7 +208,9 @@ def licence_terms(ids: Iterable[str]) -> tuple[Licence, ...]:
         for kind, rules in (("condition", entry.conditions), ("restriction", entry.restrictions)):
             for rule in rules:
                 quotes = tuple(
-                    dict.fromkeys((e.excerpt, e.url) for n, e in entry.term_evidence if n == rule.name)
+                    dict.fromkeys(
+                        (e.excerpt, e.url) for n, e in entry.term_evidence if n == rule.name
+                    )
                 )
                 value = f"{rule.value:,}" if isinstance(rule.value, int) else str(rule.value or "")
                 terms.append(
@@ -267,7 +276,9 @@ def _costs(v: Verdict) -> tuple[tuple[str, str], ...]:
     issues = fact(v, "viability.security_issues")
     scanned = fact(v, "viability.security_scanned")
     if issues:
-        out.append(("Hub scan", "; ".join(f"{i.get('path')}: {i.get('level')}" for i in issues[:5])))
+        out.append(
+            ("Hub scan", "; ".join(f"{i.get('path')}: {i.get('level')}" for i in issues[:5]))
+        )
     elif scanned is not None:
         out.append(("Hub scan", "no issue reported" if scanned else "scan not done"))
     return tuple(out)
@@ -298,7 +309,9 @@ def problem_groups(problems: Iterable[Problem]) -> list[str]:
         groups.setdefault((p.reason, p.detail), []).append(p.subject)
     out = []
     for (reason, detail), subjects in groups.items():
-        named = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
+        named = ", ".join(subjects[:3]) + (
+            f" and {len(subjects) - 3} more" if len(subjects) > 3 else ""
+        )
         what = f"{len(subjects)} not read" if len(subjects) > 1 else "not read"
         out.append(f"{reason}: {what}: {named}" + (f" ({detail})" if detail else ""))
     return out
