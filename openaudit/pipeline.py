@@ -27,6 +27,7 @@ from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoi
 from openaudit.hub.links import LinkReader
 from openaudit.hub.retry import Retrier
 from openaudit.kb import KnowledgeBase, load_kb
+from openaudit.kb.memo import IdentifyMemo
 from openaudit.model import Bundle, ModelRef, Problem, Scorecard, Verdict
 from openaudit.rules.engine import Judge
 from openaudit.rules.loader import load_rules
@@ -91,6 +92,12 @@ class Run:
             links=self.links,
         )
         self.kb = load_kb()
+        persist = (
+            (self.store.get_identified, self.store.put_identified)
+            if self.store is not None
+            else None
+        )
+        self.identify = IdentifyMemo(self.kb, persist)
         self.ruleset = load_rules(tuple(options.rules_dirs))
         self.judge = Judge(self.ruleset)
         self.generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -149,7 +156,7 @@ class Run:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def verdict(self, bundle: Bundle) -> Verdict:
-        return _verdict(bundle, self.kb, self.judge)
+        return _verdict(bundle, self.kb, self.judge, self.identify)
 
     def verdicts(
         self, refs: Sequence[ModelRef], progress: Progress | None = None
@@ -186,9 +193,11 @@ def judge(bundles: Sequence[Bundle], options: AuditOptions) -> Scorecard:
     )
 
 
-def _verdict(bundle: Bundle, kb: KnowledgeBase, judge: Judge) -> Verdict:
+def _verdict(
+    bundle: Bundle, kb: KnowledgeBase, judge: Judge, identify: IdentifyMemo | None = None
+) -> Verdict:
     # The MOF class is counted from the components the facts show (`rules.mof_evidence`).
-    facts, mof_class = with_mof(extract(bundle, kb))
+    facts, mof_class = with_mof(extract(bundle, kb, identify))
     root = bundle.root
     errors: list[Problem] = list(bundle.problems)
     if root is not None:

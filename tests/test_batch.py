@@ -202,3 +202,32 @@ def test_files_are_read_with_one_get_at_the_pinned_commit(
     # README.md of the tune and of its base, each once, at a commit (not at "main").
     assert sorted(gets) == sorted(set(gets)) and len(gets) == 2
     assert all("/resolve/main/" not in p for p in gets)
+
+
+def test_each_licence_text_is_identified_once_and_remembered(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    texts = Path(__file__).resolve().parents[1] / "licenses" / "texts"
+    licence = (texts / "cc-by-nc-4.0.txt").read_text(encoding="utf-8")
+    ids = []
+    for i in range(4):
+        fixture_hub.add_repo(
+            {
+                "id": f"batch-org/nc-{i}",
+                "cardData": {"license": "cc-by-nc-4.0"},
+                "siblings": [{"rfilename": "README.md"}, {"rfilename": "LICENSE"}],
+            },
+            {"README.md": f"---\nlicense: cc-by-nc-4.0\n---\n# NC {i}\n", "LICENSE": licence},
+        )
+        ids.append(f"batch-org/nc-{i}")
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
+    with Run(options) as run:
+        cold = [v for v in run.verdicts([ModelRef(i) for i in ids])]
+        assert run.identify.computed == 1
+    with Run(options) as run:
+        warm = [v for v in run.verdicts([ModelRef(i) for i in ids])]
+        assert run.identify.computed == 0  # from the store, by hash and knowledge-base version
+    assert [v.licence_ids for v in warm] == [v.licence_ids for v in cold] == [("cc-by-nc-4.0",)] * 4
+    with Run(AuditOptions(endpoint=fixture_hub.url, use_store=False)) as run:
+        list(run.verdicts([ModelRef(ids[0])]))
+        assert run.identify.computed == 1

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from openaudit.facts.context import Context
-from openaudit.model import Bundle, Fact, Facts
+from openaudit.model import Bundle, Fact, Facts, LicenseMatch
 
 #: Extractor modules, in order; each exposes `extract(ctx) -> Iterable[Fact]`.
 EXTRACTORS: tuple[str, ...] = (
@@ -28,9 +28,11 @@ EXTRACTORS: tuple[str, ...] = (
 )
 
 
-def extract(bundle: Bundle, kb: Any) -> Facts:
+def extract(
+    bundle: Bundle, kb: Any, identify: Callable[[str], LicenseMatch] | None = None
+) -> Facts:
     """All facts about the bundle's root model (an unreadable root yields only repo facts)."""
-    ctx = Context(bundle=bundle, kb=kb)
+    ctx = Context(bundle=bundle, kb=kb, identify=identify)
     for name in EXTRACTORS:
         func: Callable[[Context], Iterable[Fact]] = importlib.import_module(name).extract
         for fact in func(ctx):

@@ -3,11 +3,12 @@ to cite a snapshot precisely (field, file and line, pinned URL)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from openaudit.hub.local import parse_front_matter
-from openaudit.model import Bundle, Evidence, Fact, Problem, Snapshot
+from openaudit.model import Bundle, Evidence, Fact, LicenseMatch, Problem, Snapshot
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Context:
     bundle: Bundle
     kb: Any
     facts: dict[str, Fact] = field(default_factory=dict)
+    #: Names a licence text; the pipeline passes a memo (`kb.memo`) so each text is read once.
+    identify: Callable[[str], LicenseMatch] | None = None
     _cards: dict[str, Card] = field(default_factory=dict)
 
     def add(self, fact: Fact) -> None:

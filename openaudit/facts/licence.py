@@ -120,7 +120,7 @@ def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
         texts.extend((url, linked.text, "url", False) for url, linked in ctx.bundle.linked.items())
     found = []
     for path, text, source, truncated in texts:
-        match = identify_text(text, ctx.kb)
+        match = ctx.identify(text) if ctx.identify is not None else identify_text(text, ctx.kb)
         entry: dict[str, Any] = {
             "path": path,
             "source": source,

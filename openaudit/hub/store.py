@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS links (
     related TEXT NOT NULL, related_commit TEXT, reason TEXT, detail TEXT,
     PRIMARY KEY (kind, repo, commit_sha, related)
 );
+CREATE TABLE IF NOT EXISTS identified (
+    sha256 TEXT NOT NULL, kb_version TEXT NOT NULL, result TEXT NOT NULL,
+    PRIMARY KEY (sha256, kb_version)
+);
 CREATE TABLE IF NOT EXISTS urls (
     url TEXT PRIMARY KEY, sha256 TEXT NOT NULL, text TEXT NOT NULL,
     previous_sha256 TEXT, fetched_at TEXT NOT NULL
@@ -251,11 +255,28 @@ class Store:
                 conn.execute("DELETE FROM refs")
                 conn.execute("DELETE FROM urls")
                 conn.execute("DELETE FROM links")
+                conn.execute("DELETE FROM identified")
             else:
                 n = conn.execute("DELETE FROM snapshots WHERE repo=?", (repo,)).rowcount
                 conn.execute("DELETE FROM refs WHERE repo=?", (repo,))
                 conn.execute("DELETE FROM links WHERE repo=?", (repo,))
         return int(n)
+
+    # -- licence texts already identified ------------------------------------------------
+    def get_identified(self, sha256: str, kb_version: str) -> str | None:
+        """What a licence text was identified as under this knowledge-base version (JSON)."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT result FROM identified WHERE sha256=? AND kb_version=?",
+                (sha256, kb_version),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def put_identified(self, sha256: str, kb_version: str, result: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO identified VALUES (?,?,?)", (sha256, kb_version, result)
+            )
 
     # -- texts behind links ----------------------------------------------------------------
     def get_text(self, url: str) -> StoredText | None:
