@@ -51,7 +51,14 @@ def test_every_fixture_is_in_the_report_and_valid(all_fixtures: dict[str, dict])
         ("acme/llama-3.1-acme-chat", ["llama3.1"], "restricted", "conditional"),
         ("acme/nc-summarizer", ["cc-by-nc-4.0"], "restricted", "prohibited"),
         ("acme/unlicensed-classifier", [], "closed", "prohibited"),
-        ("fixture-org/custom-licence-lm", ["LicenseRef-fixture-research-license"], "unknown", "unknown"),
+        # An unknown licence, but its name ("research license") and the card's licence section
+        # ("non-commercial research use only") say what it withholds.
+        (
+            "fixture-org/custom-licence-lm",
+            ["LicenseRef-fixture-research-license"],
+            "restricted",
+            "prohibited",
+        ),
         ("fixture-org/llama-3.1-fixture-8b", ["llama3.1"], "restricted", "conditional"),
     ],
 )

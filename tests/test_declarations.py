@@ -46,7 +46,12 @@ def _rules(model: dict[str, Any], dimension: str | None = None) -> dict[str, dic
         ),
         # Names the Hub carries, now known.
         ("decl-org/qwen-research-named", ["qwen-research"], "restricted", "prohibited"),
-        ("decl-org/sai-nc-alias", ["stability-ai-noncommercial-research"], "restricted", "prohibited"),
+        (
+            "decl-org/sai-nc-alias",
+            ["stability-ai-noncommercial-research"],
+            "restricted",
+            "prohibited",
+        ),
         # A name for several vendor texts: known, but it does not fix the terms.
         ("decl-org/modified-mit-named", ["modified-mit"], "unknown", "unknown"),
     ],
@@ -63,7 +68,9 @@ def test_an_undefined_name_is_unknown_with_the_reason(doc: dict[str, dict[str, A
     model = doc["decl-org/undefined-licence-name"]
     finding = _rules(model, "licence")["licence-unidentified"]
     assert "LicenseRef-acme-enterprise-model-terms" in finding["message"]
-    assert any("license_name: acme-enterprise-model-terms" in e["excerpt"] for e in finding["evidence"])
+    assert any(
+        "license_name: acme-enterprise-model-terms" in e["excerpt"] for e in finding["evidence"]
+    )
 
 
 def test_the_licenceref_is_shown_in_every_format(fixture_scorecard: Scorecard) -> None:
@@ -72,7 +79,112 @@ def test_the_licenceref_is_shown_in_every_format(fixture_scorecard: Scorecard) -
     assert "LicenseRef-acme-enterprise-model-terms" in render_markdown(fixture_scorecard)
     # The 80-column table cuts long cells, but never hides that a name was declared.
     row = next(
-        line for line in render_table(fixture_scorecard).splitlines()
+        line
+        for line in render_table(fixture_scorecard).splitlines()
         if "undefined-licence-name" in line
     )
     assert "LicenseRef-" in row and " - " not in row
+
+
+# ------------------------------------------------------------------ Build 2: every declaration is a source
+
+
+@pytest.mark.parametrize(
+    ("repo", "restrictive", "permissive"),
+    [
+        # `license: mit` + `license_name` of a non-commercial licence (known, and unknown by name)
+        (
+            "decl-org/mit-with-flux-name",
+            "license_name: flux-1-dev-non-commercial-license",
+            "license: mit",
+        ),
+        (
+            "decl-org/mit-with-nc-name",
+            "license_name: acme-non-commercial-model-license",
+            "license: mit",
+        ),
+        # a LICENSE titled "... NON-COMMERCIAL COMMUNITY LICENSE AGREEMENT" beside `license: mit`
+        (
+            "decl-org/nc-titled-licence-file",
+            "ACME NON-COMMERCIAL COMMUNITY LICENSE AGREEMENT",
+            "license: mit",
+        ),
+        # a gate field the downloader must tick
+        (
+            "decl-org/gate-field-nc",
+            "I acknowledge that this model is for non-commercial use only",
+            "license: apache-2.0",
+        ),
+        # card metadata
+        ("decl-org/commercial-false", "commercial: False", "license: apache-2.0"),
+        # a licence statement in the prose
+        (
+            "decl-org/prose-cc-by-nc",
+            "This model is released under CC BY-NC 4.0.",
+            "license: apache-2.0",
+        ),
+    ],
+)
+def test_a_restrictive_declaration_outweighs_a_permissive_one(
+    doc: dict[str, dict[str, Any]], repo: str, restrictive: str, permissive: str
+) -> None:
+    model = doc[repo]
+    assert _statuses(model) == ("restricted", "prohibited")
+    # The conflict is a finding that cites both sides.
+    conflict = _rules(model)["hygiene.declarations-agree"]
+    assert conflict["outcome"] == "fail" and conflict["severity"] == "high"
+    excerpts = [e["excerpt"] for e in conflict["evidence"]]
+    assert any(restrictive in x for x in excerpts), excerpts
+    assert any(permissive in x for x in excerpts), excerpts
+    # The status itself cites the restrictive declaration, pinned to where it was read.
+    cited = _rules(model, "commercial_use")
+    withheld = cited.get("commercial-statement-prohibits") or cited["commercial-prohibited"]
+    assert any(restrictive in e["excerpt"] or "flux" in e["excerpt"] for e in withheld["evidence"])
+    assert all(
+        e["url"] is None or "/decl-org/" in e["url"]
+        for e in withheld["evidence"]
+        if e["source"] != "knowledge-base"
+    )
+
+
+def test_the_title_is_cited_by_file_and_line(doc: dict[str, dict[str, Any]]) -> None:
+    finding = _rules(doc["decl-org/nc-titled-licence-file"], "licence")[
+        "licence-statement-restricts"
+    ]
+    assert any(e["locator"] == "LICENSE:1" for e in finding["evidence"])
+
+
+def test_a_permissive_sentence_about_outputs_does_not_open_a_non_commercial_model(
+    doc: dict[str, dict[str, Any]],
+) -> None:
+    # "Generated outputs can be used for ... commercial purposes" is in the card's prose.
+    model = doc["decl-org/mit-with-flux-name"]
+    assert "flux-1-dev-non-commercial-license" in model["licence"]["ids"]
+    assert _statuses(model) == ("restricted", "prohibited")
+
+
+def test_commercial_and_non_commercial_together_is_not_a_restriction(
+    doc: dict[str, dict[str, Any]],
+) -> None:
+    model = doc["decl-org/prose-both-uses"]
+    assert _statuses(model) == ("open", "allowed")
+    assert "hygiene.declarations-agree" not in _rules(model)
+
+
+def test_a_restriction_that_does_not_settle_commercial_use_leaves_it_unknown(
+    doc: dict[str, dict[str, Any]],
+) -> None:
+    model = doc["decl-org/prose-no-derivatives"]
+    assert _statuses(model) == ("restricted", "unknown")
+    assert "commercial-statement-undecided" in _rules(model, "commercial_use")
+
+
+def test_phrases_are_data() -> None:
+    from openaudit.facts.declarations import signals
+
+    assert [p.restriction for p in signals("FLUX.1-dev_NON_COMMERCIAL", "name")] == [
+        "non-commercial"
+    ]
+    assert signals("sai-nc-community", "name") and not signals("sai-nc-community", "text")
+    assert not signals("for commercial or non-commercial use", "text")
+    assert [p.restriction for p in signals("Research use only.", "text")] == ["research-only"]

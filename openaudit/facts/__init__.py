@@ -19,6 +19,7 @@ from openaudit.model import Bundle, Fact, Facts, LicenseMatch
 EXTRACTORS: tuple[str, ...] = (
     "openaudit.facts.repo",
     "openaudit.facts.licence",
+    "openaudit.facts.declarations",
     "openaudit.facts.weights",
     "openaudit.facts.lineage",
     "openaudit.facts.data",
