@@ -482,3 +482,40 @@ class DeclaredLicence:
     method: str
     unknown: tuple[str, ...] = ()
     expression: LicenseExpression | None = None
+
+
+#: How a reference found in code was classified (`openaudit.sources.code`).
+CodeRefStatus = Literal["hub", "local", "unresolved"]
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """A model reference found in a codebase, with where it was written.
+
+    `line` and `column` are 1-based. In a notebook, `cell` is the 1-based index of the cell in
+    the notebook and `line` counts within that cell. A reference built at run time is kept with
+    status `unresolved` and the reason, never dropped.
+    """
+
+    file: str
+    line: int
+    column: int
+    #: The call or manifest key it was found in ("AutoModel.from_pretrained", "pyproject.toml").
+    call: str
+    status: CodeRefStatus
+    repo_id: str | None = None
+    revision: str | None = None
+    #: The source text of the argument, for an unresolved or local reference.
+    expression: str = ""
+    reason: str = ""
+    trust_remote_code: bool = False
+    cell: int | None = None
+    #: A relative path that does not exist but looks like `owner/name`: the Hub would be asked.
+    missing_local: bool = False
+
+    @property
+    def location(self) -> str:
+        """`FILE:LINE:COL`, or `NOTEBOOK:cell N:LINE:COL`: what a reviewer opens."""
+        if self.cell is not None:
+            return f"{self.file}:cell {self.cell}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}"

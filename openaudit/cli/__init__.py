@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Audit models: licence, commercial use, weights, data, code, docs.",
     ),
     "cache": ("openaudit.cli.cache:cache", "List or clear the evidence store."),
+    "check": (
+        "openaudit.cli.check:check",
+        "Pre-merge gate: check the models a codebase uses against a policy.",
+    ),
+    "lock": ("openaudit.cli.check:lock", "Pin the models a codebase uses in openaudit.lock."),
     "eval": (
         "openaudit.cli.eval:eval_",
         "Measure agreement with expert labels on a corpus of Hub snapshots.",
@@ -46,7 +51,7 @@ EXIT_CODES_HELP = """Exit codes:
 
 \b
   0  every model was audited
-  1  a policy failed (reserved for the pre-merge check)
+  1  a policy violation (openaudit check)
   2  usage or input error (bad option, unreadable file, malformed model file)
   3  at least one model could not be audited; its entry says why
   70 internal error (a bug: please report it)
@@ -94,6 +99,8 @@ _INPUT_ERRORS = {
     "openaudit.rules.loader": "RuleError",
     "openaudit.kb.loader": "KnowledgeBaseError",
     "openaudit.hub.store": "StoreError",
+    "openaudit.policy.loader": "PolicyError",
+    "openaudit.lockfile": "LockError",
 }
 
 
