@@ -231,3 +231,47 @@ def test_each_licence_text_is_identified_once_and_remembered(
     with Run(AuditOptions(endpoint=fixture_hub.url, use_store=False)) as run:
         list(run.verdicts([ModelRef(ids[0])]))
         assert run.identify.computed == 1
+
+
+def test_libyaml_reads_plain_cards_as_the_bounded_loader_does() -> None:
+    import yaml
+
+    from openaudit import safe
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "hub"
+    cards = [p.read_text(encoding="utf-8") for p in sorted(fixtures.rglob("README.md"))]
+    fronts = [c.split("---\n")[1] for c in cards if c.startswith("---\n") and c.count("---\n") >= 2]
+    assert len(fronts) >= 5
+    plain = [f for f in fronts if safe._plain(f)]
+    assert plain and hasattr(yaml, "CSafeLoader")
+    for text in plain:
+        try:
+            bounded = safe.clean_tree(safe._BoundedLoader(text).get_single_data())[0]
+        except yaml.YAMLError:
+            continue
+        assert safe.load_yaml(text) == bounded
+    # Anchors and aliases, deep flow nesting and deep indentation take the bounded path.
+    assert not safe._plain("a: &x [1]\nb: *x\n")
+    assert not safe._plain("a: " + "[" * 60 + "]" * 60)
+    assert not safe._plain("a:\n" + " " * 60 + "b: 1\n")
+    bomb = "a0: &a0 [x, x]\n" + "".join(
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 40)
+    )
+    with pytest.raises(safe.Malformed):
+        safe.load_yaml(bomb)
+
+
+def test_a_bundle_is_stored_in_one_transaction(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    ids = _family(fixture_hub, 3)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=1)
+    with Run(options) as run:
+        assert run.store is not None
+        statements: list[str] = []
+        run.store._conn.set_trace_callback(statements.append)
+        verdicts = list(run.verdicts([ModelRef(i) for i in ids]))
+    assert all(v.audited for v in verdicts)
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    commits = [s for s in statements if s.upper().startswith("COMMIT")]
+    # Three bundles, each several rows (snapshots, refs, links): one commit per bundle.
+    assert len(inserts) >= 9
+    assert len(commits) == 3, statements

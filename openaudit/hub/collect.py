@@ -130,6 +130,13 @@ class Collector:
             return list(pool.map(self.collect, refs))
 
     def collect(self, ref: ModelRef) -> Bundle:
+        """One model's bundle; its store writes are one transaction (`Store.batch`)."""
+        if self.store is None:
+            return self._collect(ref)
+        with self.store.batch():
+            return self._collect(ref)
+
+    def _collect(self, ref: ModelRef) -> Bundle:
         try:
             root = self.snapshot(ref)
         except (HubError, LocalSourceError) as exc:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
 
@@ -103,6 +104,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the evidence store at {self.path}: {exc}") from None
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def close(self) -> None:
         with self._lock:
@@ -117,6 +119,40 @@ class Store:
             except BaseException:
                 self._conn.rollback()
                 raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes made by this thread inside the block go in one transaction at its end.
+
+        One bundle (a model, its bases, datasets and links) is then one commit instead of
+        a dozen; the block's writes are kept even when it ends by an exception, so what
+        was read is not read again. Reads inside the block see what was committed before it.
+        """
+        if getattr(self._local, "pending", None) is not None:
+            yield
+            return
+        pending: list[tuple[bool, str, Any]] = []
+        self._local.pending = pending
+        try:
+            yield
+        finally:
+            self._local.pending = None
+            if pending:
+                with self._tx() as conn:
+                    for many, sql, params in pending:
+                        if many:
+                            conn.executemany(sql, params)
+                        else:
+                            conn.execute(sql, params)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection | _Deferred]:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            with self._tx() as conn:
+                yield conn
+        else:
+            yield _Deferred(pending)
 
     # -- revisions -------------------------------------------------------------------------
     def resolve(self, kind: str, repo: str, revision: str) -> str | None:
@@ -161,7 +197,7 @@ class Store:
             return
         ref = snapshot.ref
         now = _now()
-        with self._tx() as conn:
+        with self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO snapshots VALUES (?,?,?,?,?,?,?,?)",
                 (
@@ -220,7 +256,7 @@ class Store:
                 )
             else:
                 rows.append((ref.kind, ref.repo_id, snapshot.commit, key, target, None, None))
-        with self._tx() as conn:
+        with self._write() as conn:
             conn.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?)", rows)
 
     def is_complete(self, snapshot: Snapshot) -> bool:
@@ -273,7 +309,7 @@ class Store:
         return str(row[0]) if row else None
 
     def put_identified(self, sha256: str, kb_version: str, result: str) -> None:
-        with self._tx() as conn:
+        with self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO identified VALUES (?,?,?)", (sha256, kb_version, result)
             )
@@ -294,7 +330,7 @@ class Store:
             old.sha256 if old and old.sha256 != sha256 else (old.previous_sha256 if old else None)
         )
         now = _now()
-        with self._tx() as conn:
+        with self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO urls VALUES (?,?,?,?,?)", (url, sha256, text, previous, now)
             )
@@ -304,11 +340,24 @@ class Store:
         """Record that `ref`'s revision names `commit` now, without rewriting the snapshot."""
         if ref.revision == commit:
             return
-        with self._tx() as conn:
+        with self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO refs VALUES (?,?,?,?,?)",
                 (ref.kind, ref.repo_id, ref.revision or "main", commit, _now()),
             )
+
+
+class _Deferred:
+    """Records statements for `Store.batch` to run in its one transaction."""
+
+    def __init__(self, pending: list[tuple[bool, str, Any]]) -> None:
+        self.pending = pending
+
+    def execute(self, sql: str, params: Any = ()) -> None:
+        self.pending.append((False, sql, params))
+
+    def executemany(self, sql: str, params: Any) -> None:
+        self.pending.append((True, sql, list(params)))
 
 
 #: Problems that belong to the commit itself; network failures and gating (which depends on
