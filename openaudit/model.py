@@ -309,6 +309,8 @@ class Scorecard:
     tool_version: str
     #: Rule packs that judged this run, for reproducibility.
     rule_packs: tuple[str, ...] = ()
+    #: The Hub (or mirror) the run read from; None when unknown (a report read back).
+    endpoint: str | None = None
 
 
 #: Content types of Model Openness Framework components.

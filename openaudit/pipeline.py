@@ -113,6 +113,7 @@ class Run:
             generated_at=self.generated_at,
             tool_version=__version__,
             rule_packs=self.rule_packs,
+            endpoint=self.client.endpoint if self.client else None,
         )
 
     def close(self) -> None:

@@ -129,3 +129,163 @@ def test_same_snapshots_give_identical_files(
     differ = [str(k) for k in first if first[k] != second[k]]
     # Only the fake Hub's port differs between two servers; same server, same bytes.
     assert not differ, differ
+
+
+def test_from_json_renders_the_same_scorecards(
+    report: Path, fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    from tests.helpers import run_cli
+    from tests.report_helpers import MODELS
+
+    stored = tmp_path / "audit.json"
+    run = run_cli(
+        "audit",
+        *MODELS[:-1],
+        "--format",
+        "json",
+        "-o",
+        str(stored),
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
+    assert run.code == 0, run.stderr
+    out = tmp_path / "from-json"
+    # No Hub at all: the stored audit is all it reads.
+    run = run_cli(
+        "report",
+        "--from-json",
+        str(stored),
+        "--out",
+        str(out),
+        "--date",
+        "2026-01-02",
+        "--endpoint",
+        "http://127.0.0.1:9",
+    )
+    assert run.code == 0, run.stderr
+    for name in ("acme/llama-3.1-acme-chat.md", "trap-org/remote-code-model.md"):
+        assert (out / name).read_text() == (report / name).read_text(), name
+
+
+def test_changed_since_names_what_moved(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    import json
+
+    from tests.helpers import run_cli
+
+    stored = tmp_path / "old.json"
+    run_cli(
+        "audit",
+        "acme/llama-3.1-acme-chat",
+        "acme/tiny-apache-encoder",
+        "--format",
+        "json",
+        "-o",
+        str(stored),
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    doc = json.loads(stored.read_text())
+    llama = doc["models"][0]
+    llama["licence"]["ids"] = ["apache-2.0"]
+    llama["licence"]["status"] = "open"
+    llama["details"]["gated"] = True
+    doc["models"] = [llama]  # the encoder is new since
+    stored.write_text(json.dumps(doc))
+    out = tmp_path / "r"
+    run = run_cli(
+        "report",
+        "acme/llama-3.1-acme-chat",
+        "acme/tiny-apache-encoder",
+        "--since",
+        str(stored),
+        "--out",
+        str(out),
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert run.code == 0, run.stderr
+    text = (out / "acme/llama-3.1-acme-chat.md").read_text()
+    changed = text.split("## Changed since", 1)[1].split("\n## ", 1)[0]
+    assert "- licence: apache-2.0 → llama3.1" in changed
+    assert "Licence: open → restricted" in changed
+    assert "gated: True → False" in changed
+    assert "licence term added: restriction user-threshold (700,000,000)" in changed
+    assert "licence term removed: condition state-changes" in changed
+    assert "new since" in (out / "acme/tiny-apache-encoder.md").read_text()
+
+
+def test_templates_can_be_overridden(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    templates = tmp_path / "t"
+    templates.mkdir()
+    (templates / "index.md.j2").write_text("# Ours\n{% for c in cards %}- {{ c.id }}\n{% endfor %}")
+    out = tmp_path / "r"
+    run = run_cli(
+        "report",
+        "--path",
+        str(hostile_folder(tmp_path)),
+        "--templates",
+        str(templates),
+        "--out",
+        str(out),
+        "--offline",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert run.code == 0, run.stderr
+    index = (out / "README.md").read_text()
+    # An overriding template escapes by default too.
+    assert index.startswith("# Ours\n- evil\\|org\\<b\\>/x\\]")
+
+
+def hostile_folder(tmp_path: Path) -> Path:
+    from tests import hostile
+
+    return hostile.make(tmp_path / "h")
+
+
+def test_csv_and_json_headers(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from tests.helpers import run_cli
+
+    run = run_cli(
+        "audit",
+        "acme/tiny-apache-encoder",
+        "acme/disabled-model",
+        "--path",
+        str(hostile_folder(tmp_path)),
+        "--format",
+        "csv",
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    assert [r["id"] for r in rows][:2] == ["acme/tiny-apache-encoder", "acme/disabled-model"]
+    assert rows[0]["licence"] == "open" and rows[0]["osaid"] == "conformant"
+    assert rows[1]["audited"] == "no"
+    assert not any(ch in run.stdout for ch in "\x1b\x07\x9b")
+    run = run_cli(
+        "audit",
+        "acme/tiny-apache-encoder",
+        "--format",
+        "json",
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    doc = run.json()
+    assert doc["endpoint"] == fixture_hub.url
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", doc["generated_at"])
+    assert doc["models"][0]["audited"] is True

@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from openaudit.cli.common import audit_inputs, from_json_option, output_option
+from openaudit.report import FORMATS as _REGISTERED
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = tuple(_REGISTERED)
 
 
 @click.command(

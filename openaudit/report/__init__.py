@@ -19,6 +19,7 @@ FORMATS: dict[str, str] = {
     "table": "openaudit.report.table",
     "json": "openaudit.report.json_format",
     "markdown": "openaudit.report.markdown",
+    "csv": "openaudit.report.csv_format",
 }
 
 

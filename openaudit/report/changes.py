@@ -14,6 +14,7 @@ from typing import Any
 
 from openaudit.model import Scorecard, Verdict
 from openaudit.report import view
+from openaudit.report.json_format import details
 
 
 def _terms(v: Verdict) -> list[str]:
@@ -31,8 +32,8 @@ def _aspects(v: Verdict) -> list[tuple[str, Callable[[Verdict], Any]]]:
     for d in v.dimensions:
         out.append((view.title(d.name), functools.partial(_status, name=d.name)))
     out += [
-        ("gated", lambda x: view.fact(x, "repo.gated")),
-        ("weight formats", lambda x: ", ".join(map(str, view.fact(x, "weights.formats") or ()))),
+        ("gated", lambda x: details(x)["gated"]),
+        ("weight formats", lambda x: ", ".join(map(str, details(x)["weight_formats"] or ()))),
         ("OSAID", lambda x: view.OSAID_WORDS.get(x.osaid, x.osaid)),
         ("MOF class", lambda x: x.mof_class or "unclassified"),
         ("audited", lambda x: "yes" if x.audited else "no"),

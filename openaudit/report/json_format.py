@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from openaudit.model import (
@@ -41,6 +41,8 @@ def finding(f: Finding) -> dict[str, Any]:
     }
     if f.remediation:
         out["remediation"] = f.remediation
+    if f.status is not None:
+        out["status"] = f.status
     return out
 
 
@@ -69,9 +71,68 @@ DETAILS: dict[str, str] = {
 }
 
 
+#: Facts the published scorecards need, beside DETAILS; optional in the schema (older reports).
+EXTRA_DETAILS: dict[str, str] = {
+    "pickle_files": "weights.pickle_files",
+    "security_scanned": "viability.security_scanned",
+    "security_issues": "viability.security_issues",
+    "reupload_of": "viability.reupload_of",
+    "mof_progress": "mof.progress",
+}
+
+
+def _base_licences(facts: Facts) -> Any:
+    bases = [b for b in facts.value("lineage.bases") or () if isinstance(b, dict)]
+    return [
+        {
+            "id": str(b.get("id", "")),
+            "licence_ids": list(b.get("licence_ids") or ()),
+            "readable": bool(b.get("readable")),
+        }
+        for b in bases
+    ] or None
+
+
+def _dataset_licences(facts: Facts) -> Any:
+    rows = [d for d in facts.value("data.datasets") or () if isinstance(d, dict)]
+    return [
+        {
+            "id": str(d.get("id", "")),
+            "licence_ids": list(d.get("licence_ids") or ()),
+            "status": str(d.get("status", "")),
+        }
+        for d in rows
+    ] or None
+
+
+def _osai_index(facts: Facts) -> Any:
+    from openaudit.rules.osai_index import judge
+
+    if facts.value("repo.readable") is False:
+        return None
+    return {j.parameter.name: j.status for j in judge(facts)} or None
+
+
+#: Summaries computed from several facts; a report read back keeps them as `details.<key>` facts.
+DERIVED_DETAILS: dict[str, Callable[[Facts], Any]] = {
+    "base_licences": _base_licences,
+    "dataset_licences": _dataset_licences,
+    "osai_index": _osai_index,
+}
+
+
 def details(v: Verdict) -> dict[str, Any]:
     facts = v.facts
-    return {key: facts.value(name) if facts is not None else None for key, name in DETAILS.items()}
+    out = {key: facts.value(name) if facts is not None else None for key, name in DETAILS.items()}
+    for key, name in EXTRA_DETAILS.items():
+        out[key] = facts.value(name) if facts is not None else None
+    for key, derive in DERIVED_DETAILS.items():
+        stored = facts.get(f"details.{key}") if facts is not None else None
+        if stored is not None:
+            out[key] = stored.value
+        else:
+            out[key] = derive(facts) if facts is not None and v.audited else None
+    return out
 
 
 def model(v: Verdict) -> dict[str, Any]:
@@ -99,6 +160,8 @@ def document(scorecard: Scorecard) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "tool": {"name": "openaudit", "version": scorecard.tool_version},
+        "generated_at": scorecard.generated_at,
+        "endpoint": scorecard.endpoint,
         "rule_packs": list(scorecard.rule_packs),
         "models": [model(v) for v in scorecard.models],
     }
@@ -156,6 +219,7 @@ def read_scorecard(text: str) -> Scorecard:
         generated_at=str(doc.get("generated_at") or ""),
         tool_version=str(doc["tool"]["version"]),
         rule_packs=tuple(doc["rule_packs"]),
+        endpoint=doc.get("endpoint"),
     )
 
 
@@ -188,6 +252,7 @@ def _read_finding(f: dict[str, Any], dimension: str) -> Finding:
         evidence=tuple(_read_evidence(e) for e in f["evidence"]),
         remediation=f.get("remediation", ""),
         severity=f["severity"],
+        status=f.get("status"),
     )
 
 
@@ -209,9 +274,12 @@ def _read_model(m: dict[str, Any]) -> Verdict:
         audited = not (m["revision"] is None and any(p.subject == m["id"] for p in errors))
     items = {
         name: Fact(name, m["details"].get(key))
-        for key, name in DETAILS.items()
+        for key, name in {**DETAILS, **EXTRA_DETAILS}.items()
         if m["details"].get(key) is not None
     }
+    for key in DERIVED_DETAILS:
+        name = f"details.{key}"
+        items[name] = Fact(name, m["details"].get(key))
     return Verdict(
         id=m["id"],
         revision=m["revision"],

@@ -189,37 +189,67 @@ def _changes(scorecard: Scorecard, since: Scorecard | None) -> dict[str, list[st
     return found
 
 
+def _card_md(
+    env: Any, c: view.Card, path: str | None, links: Links, common: Mapping[str, Any]
+) -> str:
+    """One model's Markdown: a file of its own (`path`), or a section of one document."""
+    text: str = env.get_template("card.md.j2").render(
+        card=c,
+        v=c.verdict,
+        link=links,
+        badges=[(lb, val, relative(path, badge_name(lb, val))) for lb, val in badges(c)]
+        if path
+        else [],
+        index=relative(path, "README.md") if path else None,
+        single=path is None,
+        h1="#" if path else "##",
+        h2="##" if path else "###",
+        **common,
+    )
+    return text
+
+
 def build(scorecard: Scorecard, options: Options = Options()) -> dict[str, str]:
     """Every file of the report: `README.md`, `<owner>/<name>.md`, `badges/*.svg`, and HTML."""
     cards = [view.card(v) for v in scorecard.models]
     paths = card_paths(scorecard.models)
     ranked = sorted(cards, key=lambda c: view.sort_key(c.verdict))
-    changed = _changes(scorecard, options.since)
+    common = {
+        "scorecard": scorecard,
+        "changes": _changes(scorecard, options.since),
+        "date": scorecard.generated_at,
+    }
     files: dict[str, str] = {}
     md_env = _environment(options.templates, html=False)
-    common = {"scorecard": scorecard, "changes": changed, "date": scorecard.generated_at}
     for c in cards:
         path = paths[c.id] + ".md"
-        links = Links()
-        files[path] = md_env.get_template("card.md.j2").render(
-            card=c,
-            v=c.verdict,
-            link=links,
-            badges=[
-                (label, value, relative(path, badge_name(label, value)))
-                for label, value in badges(c)
-            ],
-            index=relative(path, "README.md"),
-            **common,
-        )
+        files[path] = _card_md(md_env, c, path, Links(), common)
         for label, value in badges(c):
             files[badge_name(label, value)] = badge_svg(label, value)
     files["README.md"] = md_env.get_template("index.md.j2").render(
-        cards=ranked, paths=paths, link=Links(), **common
+        cards=ranked, paths=paths, link=Links(), single=False, **common
     )
     if options.html:
         files.update(_html(cards, ranked, paths, options, common))
     return dict(sorted(files.items()))
+
+
+def document(scorecard: Scorecard, templates: Path | None = None) -> str:
+    """All of it in one Markdown document (`audit --format markdown`): leaderboard, then each
+    model in input order; one set of link definitions at the end."""
+    env = _environment(templates, html=False)
+    cards = [view.card(v) for v in scorecard.models]
+    ranked = sorted(cards, key=lambda c: view.sort_key(c.verdict))
+    common = {"scorecard": scorecard, "changes": {}, "date": scorecard.generated_at}
+    links = Links()
+    parts = [
+        env.get_template("index.md.j2").render(
+            cards=ranked, paths=card_paths(scorecard.models), link=links, single=True, **common
+        )
+    ]
+    parts += [_card_md(env, c, None, links, common) for c in cards]
+    parts.append(str(links.definitions()) + "\n")
+    return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 
 def _csp_hash(text: str) -> str:

@@ -150,9 +150,18 @@ class Card:
     def complete(self) -> bool:
         return complete(self.verdict)
 
-
-def fact(v: Verdict, name: str) -> Any:
-    return v.facts.value(name) if v.facts is not None else None
+    @property
+    def commit_url(self) -> str | None:
+        """The audited commit's tree on the Hub, when some evidence links to it."""
+        v = self.verdict
+        if not v.revision:
+            return None
+        suffix = f"/{v.id}/tree/{v.revision}"
+        for f in (*(f for d in v.dimensions for f in d.findings), *v.findings):
+            for e in f.evidence:
+                if e.url and e.url.endswith(suffix):
+                    return e.url
+        return None
 
 
 def _deciding(findings: Iterable[Finding], status: str) -> list[Finding]:
@@ -231,33 +240,36 @@ def licence_terms(ids: Iterable[str]) -> tuple[Licence, ...]:
     return tuple(out)
 
 
-def _lineage(v: Verdict) -> dict[str, Any]:
-    datasets = fact(v, "data.datasets") or []
+def _lineage(d: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "relation": fact(v, "lineage.relation"),
+        "relation": d.get("relation"),
         "bases": [
-            (b.get("id", ""), ", ".join(b.get("licence_ids") or ()) or NO_LICENCE)
-            for b in (fact(v, "lineage.bases") or ())
+            (
+                b.get("id", ""),
+                ", ".join(b.get("licence_ids") or ())
+                or (NO_LICENCE if b.get("readable") else "not read"),
+            )
+            for b in d.get("base_licences") or ()
             if isinstance(b, Mapping)
         ],
         "datasets": [
             (
-                d.get("id", ""),
-                ", ".join(d.get("licence_ids") or ())
-                or (NO_LICENCE if d.get("status") == "available" else "not read"),
-                d.get("status", ""),
+                x.get("id", ""),
+                ", ".join(x.get("licence_ids") or ())
+                or (NO_LICENCE if x.get("status") == "available" else "not read"),
+                x.get("status", ""),
             )
-            for d in datasets
-            if isinstance(d, Mapping)
+            for x in d.get("dataset_licences") or ()
+            if isinstance(x, Mapping)
         ],
     }
 
 
-def _costs(v: Verdict) -> tuple[tuple[str, str], ...]:
+def _costs(d: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
-    params = fact(v, "docs.parameter_count")
+    params = d.get("parameters")
     if isinstance(params, int):
-        mem = fact(v, "docs.memory_estimate_gb") or {}
+        mem = d.get("memory_gb") or {}
         text = f"{params:,}"
         if isinstance(mem, Mapping) and mem:
             text += (
@@ -265,45 +277,46 @@ def _costs(v: Verdict) -> tuple[tuple[str, str], ...]:
                 f"{mem.get('bits_8')} GB at 8, {mem.get('bits_4')} GB at 4"
             )
         out.append(("Parameters", text))
-    formats = fact(v, "weights.formats")
+    formats = d.get("weight_formats")
     if formats:
         out.append(("Weight formats", ", ".join(map(str, formats))))
-    pickled = fact(v, "weights.pickle_files")
+    pickled = d.get("pickle_files")
     if pickled:
         out.append(("Pickle weights (can run code when loaded)", ", ".join(map(str, pickled[:5]))))
-    if fact(v, "code.trust_remote_code"):
+    if d.get("trust_remote_code"):
         out.append(("Custom code", "loading needs trust_remote_code (runs the repository's code)"))
-    issues = fact(v, "viability.security_issues")
-    scanned = fact(v, "viability.security_scanned")
+    issues = d.get("security_issues")
+    scanned = d.get("security_scanned")
     if issues:
-        out.append(
-            ("Hub scan", "; ".join(f"{i.get('path')}: {i.get('level')}" for i in issues[:5]))
+        found = "; ".join(
+            f"{i.get('path')}: {i.get('level')}" for i in issues[:5] if isinstance(i, Mapping)
         )
+        out.append(("Hub scan", found))
     elif scanned is not None:
         out.append(("Hub scan", "no issue reported" if scanned else "scan not done"))
     return tuple(out)
 
 
-def _viability(v: Verdict) -> tuple[tuple[str, str], ...]:
+def _viability(d: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     out = []
-    for label, name in (
-        ("Last update", "viability.last_modified"),
-        ("Downloads", "viability.downloads"),
-        ("Likes", "viability.likes"),
-        ("Derivatives on the Hub", "viability.children"),
-        ("Superseded by (new_version)", "viability.new_version"),
+    for label, key in (
+        ("Last update", "last_modified"),
+        ("Downloads", "downloads"),
+        ("Likes", "likes"),
+        ("Derivatives on the Hub", "derivatives"),
+        ("Superseded by (new_version)", "new_version"),
     ):
-        value = fact(v, name)
+        value = d.get(key)
         if value is not None:
             out.append((label, f"{value:,}" if isinstance(value, int) else str(value)))
-    reupload = fact(v, "viability.reupload_of")
+    reupload = d.get("reupload_of")
     if reupload:
         out.append(("Re-upload of", ", ".join(map(str, reupload))))
     return tuple(out)
 
 
 def problem_groups(problems: Iterable[Problem]) -> list[str]:
-    """Problems grouped by cause: "gated-no-token: 3 files not read (a, b, c)", not three lines."""
+    """Problems grouped by cause: "gated-no-token: 3 not read: a, b, c", not three lines."""
     groups: dict[tuple[str, str], list[str]] = {}
     for p in problems:
         groups.setdefault((p.reason, p.detail), []).append(p.subject)
@@ -317,36 +330,32 @@ def problem_groups(problems: Iterable[Problem]) -> list[str]:
     return out
 
 
-def _osai_index(v: Verdict) -> tuple[tuple[str, str], ...]:
-    if v.facts is None or not v.audited:
-        return ()
-    from openaudit.rules.osai_index import judge
-
-    return tuple((j.parameter.name, j.status) for j in judge(v.facts))
-
-
 def card(v: Verdict) -> Card:
+    from openaudit.report.json_format import details
+
+    d = details(v)
     ev = EvidenceList()
     rows = []
     for name in DIMENSIONS:
         try:
-            d = v.dimension(name)
+            dim = v.dimension(name)
         except KeyError:
             continue
-        rows.append(_row(ev, d.name, d.status, d.summary, d.findings))
+        rows.append(_row(ev, dim.name, dim.status, dim.summary, dim.findings))
     frameworks = _frameworks(v, ev)
-    progress = fact(v, "mof.progress")
+    progress = d.get("mof_progress")
+    index = d.get("osai_index")
     unknowns = tuple(f"{r.title}: {r.reason}" for r in rows if r.status == "unknown")
     return Card(
         verdict=v,
         rows=tuple(rows),
         frameworks=frameworks,
         mof_progress=progress if isinstance(progress, Mapping) else None,
-        osai_index=_osai_index(v),
+        osai_index=tuple(index.items()) if isinstance(index, Mapping) else (),
         licences=licence_terms(v.licence_ids),
-        lineage=_lineage(v),
-        costs=_costs(v),
-        viability=_viability(v),
+        lineage=_lineage(d),
+        costs=_costs(d),
+        viability=_viability(d),
         unknowns=unknowns,
         problems=tuple(problem_groups(v.errors)),
         evidence=tuple(ev.items),
