@@ -105,11 +105,8 @@ def _relative(path: Path) -> Path:
 
 
 def run_check(options: CheckOptions) -> CheckResult:
-    found = scan(options.paths)
     policies = Policies(options.policy_file)
-    lock_path = options.lock_path or default_lock_path(options.paths)
-    lock = read_lock(lock_path) if lock_path.is_file() else {}
-    groups = _groups(found.refs)
+    found, groups, lock = references(options.paths, options.lock_path)
     verdicts, pinned_by = _audit(groups, lock, options.audit)
     mains = _mains(groups, lock, options) if options.drift and lock else {}
     violations: list[Violation] = []
@@ -156,7 +153,7 @@ def _order(v: Violation) -> tuple[str, int, int, int, str]:
     return (ref.file, ref.cell or 0, ref.line, ref.column, v.rule)
 
 
-def _groups(refs: Iterable[CodeRef]) -> dict[Key, list[CodeRef]]:
+def groups_of(refs: Iterable[CodeRef]) -> dict[Key, list[CodeRef]]:
     groups: dict[Key, list[CodeRef]] = {}
     for ref in refs:
         if ref.status == "hub" and ref.repo_id:
@@ -164,22 +161,39 @@ def _groups(refs: Iterable[CodeRef]) -> dict[Key, list[CodeRef]]:
     return groups
 
 
-def _audit(
-    groups: Mapping[Key, list[CodeRef]], lock: Mapping[Key, LockEntry], options: AuditOptions
-) -> tuple[dict[Key, Verdict], dict[Key, str]]:
-    """Audit each model once: at the code's revision, else the lockfile's commit, else main."""
-    keys = list(groups)
+def model_refs(
+    groups: Mapping[Key, list[CodeRef]], lock: Mapping[Key, LockEntry]
+) -> tuple[list[ModelRef], dict[Key, str]]:
+    """What to audit for each group: the code's revision, else the lockfile's commit, else main."""
     refs: list[ModelRef] = []
     pinned_by: dict[Key, str] = {}
-    for repo_id, requested in keys:
+    for repo_id, requested in groups:
         entry = lock.get((repo_id, requested))
         revision = requested or (entry.commit if entry else None)
         pinned_by[(repo_id, requested)] = "code" if requested else ("lockfile" if entry else "main")
         origin = groups[(repo_id, requested)][0].location
         refs.append(ModelRef(repo_id, revision=revision, origin=origin))
+    return refs, pinned_by
+
+
+def references(
+    paths: Sequence[Path], lock_path: Path | None
+) -> tuple[Scan, dict[Key, list[CodeRef]], dict[Key, LockEntry]]:
+    """Scan the code, group Hub references by (repo, requested revision), read the lockfile."""
+    found = scan(paths)
+    path = lock_path or default_lock_path(paths)
+    lock = read_lock(path) if path.is_file() else {}
+    return found, groups_of(found.refs), lock
+
+
+def _audit(
+    groups: Mapping[Key, list[CodeRef]], lock: Mapping[Key, LockEntry], options: AuditOptions
+) -> tuple[dict[Key, Verdict], dict[Key, str]]:
+    """Audit each model once (the audit is the single source of verdicts)."""
+    refs, pinned_by = model_refs(groups, lock)
     scorecard = audit(refs, options) if refs else None
     models = scorecard.models if scorecard is not None else ()
-    return dict(zip(keys, models, strict=True)), pinned_by
+    return dict(zip(list(groups), models, strict=True)), pinned_by
 
 
 def _mains(
@@ -211,7 +225,9 @@ def _model_violations(
         level = "error" if options.fail_on_unknown else "warning"
         message = f"{verdict.id} could not be audited ({reasons or 'no reason given'})"
         out.append(
-            Violation(NOT_AUDITED, level, message, verdict.id, verdict.revision, ref, policy=policy.source)
+            Violation(
+                NOT_AUDITED, level, message, verdict.id, verdict.revision, ref, policy=policy.source
+            )
         )
     if ref.trust_remote_code and policy.trust_remote_code != "allow":
         out.append(
@@ -262,7 +278,9 @@ def _unpinned(
     suggestion = f'; pin revision="{commit}" ({where} commit)' if commit else ""
     high = ref.trust_remote_code
     if ref.revision:
-        message = f"{verdict.id} is loaded at revision '{ref.revision}', a branch or tag that can move"
+        message = (
+            f"{verdict.id} is loaded at revision '{ref.revision}', a branch or tag that can move"
+        )
     else:
         message = f"{verdict.id} is loaded without a pinned revision"
     message += suggestion

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Pre-merge gate: check the models a codebase uses against a policy.",
     ),
     "lock": ("openaudit.cli.check:lock", "Pin the models a codebase uses in openaudit.lock."),
+    "notices": (
+        "openaudit.cli.check:notices",
+        "Third-party notices for the models a codebase uses, by distribution mode.",
+    ),
     "eval": (
         "openaudit.cli.eval:eval_",
         "Measure agreement with expert labels on a corpus of Hub snapshots.",

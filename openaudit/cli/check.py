@@ -210,3 +210,54 @@ def lock(update: bool, **opts: Any) -> None:
     if missing:
         click.echo(f"openaudit: not audited, not pinned: {', '.join(missing)}", err=True)
         sys.exit(3)
+
+
+#: `licenses/vocabulary/distribution.yml` modes (a test keeps the two equal).
+MODES = ("internal", "hosted-api", "bundled-app", "published-finetune")
+
+
+@click.command(
+    epilog="Exit codes: 0 written; 2 usage or input error; 3 a model could not be audited."
+)
+@_inputs
+@click.option(
+    "--distribution",
+    "mode",
+    type=click.Choice(MODES),
+    required=True,
+    help="How the models are shipped: it decides which duties apply.",
+)
+@output_option
+def notices(mode: str, output: Path | None, **opts: Any) -> None:
+    """Write a third-party notices file (Markdown) for the models PATHS use.
+
+    Each model's licence text (from its repository, else the knowledge base), the attribution
+    and naming duties, the acceptable-use policies that bind users and the terms to pass on,
+    selected by how the models are shipped.
+    """
+    from openaudit import __version__
+    from openaudit.check import model_refs, references
+    from openaudit.cli.common import fail, write_output
+    from openaudit.lockfile import LockError
+    from openaudit.notices import build, render
+    from openaudit.pipeline import Run
+
+    paths = _paths(opts.pop("paths"))
+    try:
+        _, groups, lock = references(paths, opts["lock_path"])
+    except LockError as exc:
+        fail(str(exc))
+    refs, _ = model_refs(groups, lock)
+    used_at: dict[str, list[Any]] = {}
+    for (repo_id, _rev), found in groups.items():
+        used_at.setdefault(repo_id, []).extend(found)
+    with Run(_audit_options(opts)) as run:
+        bundles = list(run.bundles(refs))
+        pairs = [(b, run.verdict(b)) for b in bundles]
+        kb = run.kb
+    audited = [(b, v) for b, v in pairs if v.audited]
+    write_output(render(build(audited, used_at, kb, mode), mode, __version__), output)
+    missing = [v.id for _, v in pairs if not v.audited]
+    if missing:
+        click.echo(f"openaudit: not audited, no notice: {', '.join(missing)}", err=True)
+        sys.exit(3)

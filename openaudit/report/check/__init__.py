@@ -8,9 +8,9 @@ violations and the exit code come from `openaudit.policy.result`.
 from __future__ import annotations
 
 import importlib
-import re
 
 from openaudit.policy.result import CheckResult
+from openaudit.report.escape import clean
 
 FORMATS: dict[str, str] = {
     "text": "openaudit.report.check.text",
@@ -18,13 +18,6 @@ FORMATS: dict[str, str] = {
     "sarif": "openaudit.report.check.sarif",
     "markdown": "openaudit.report.check.markdown",
 }
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: str) -> str:
-    """Untrusted text (a card, a path, a string in code) without control or bidi characters."""
-    return _CONTROL.sub("", text)
 
 
 def render(result: CheckResult, fmt: str) -> str:

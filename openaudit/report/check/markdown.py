@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from openaudit.policy.result import CheckResult
-from openaudit.report.check import clean
+from openaudit.report.escape import clean, md
 
 MAX_ROWS = 200
 
 
 def cell(text: str) -> str:
-    """Table-cell safe: no control characters, pipes escaped, no line breaks, no HTML."""
-    out = clean(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    return out.replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    """Table-cell safe: untrusted text renders as itself, never as markup (report.escape)."""
+    return md(text)
+
+
+def code(text: str) -> str:
+    """A location in a code span: backticks removed so the span cannot be closed early."""
+    return "`" + clean(text).replace("`", "") + "`"
 
 
 def render(result: CheckResult) -> str:
@@ -38,7 +42,7 @@ def render(result: CheckResult) -> str:
                 level = f"~~{level}~~ suppressed"
             where = v.ref.location if v.ref else ""
             out.append(
-                f"| {level} | `{cell(where)}` | {v.rule} | {cell(v.model or '')} | {cell(v.message)} |"
+                f"| {level} | {code(where) if where else ''} | {v.rule} | {cell(v.model or '')} | {cell(v.message)} |"
             )
         if len(result.violations) > MAX_ROWS:
             out.append(f"\n{len(result.violations) - MAX_ROWS} more in the SARIF or JSON report.")
