@@ -424,6 +424,46 @@ class RulePack:
 
 
 @dataclass(frozen=True)
+class TextChange:
+    """Words of a licence file that differ from the reference text they were matched with.
+
+    Only the template's variable parts (copyright lines, years, holder and project names)
+    are normalised away before the comparison, so every change here is a change of terms
+    until a person has read it.
+    """
+
+    #: "added" (in the file, not the reference), "removed" (in the reference, not the
+    #: file) or "changed" (both sides differ).
+    kind: Literal["added", "removed", "changed"]
+    #: Lines of the file holding the change; for a removal, the line where the words are missing.
+    lines: tuple[int, int]
+    #: Lines of the reference text (`LicenseMatch.reference`) holding its side of the change.
+    reference_lines: tuple[int, int]
+    #: The file's words (normalised), "" for a removal.
+    text: str = ""
+    #: The reference's words (normalised), "" for an addition.
+    reference_text: str = ""
+
+
+@dataclass(frozen=True)
+class LicensePart:
+    """One licence found in a file: a full or partial text, or a notice that names it."""
+
+    #: Knowledge-base id; None when the reference or name is not in the knowledge base.
+    license_id: str | None
+    #: "exact", "full", "contained", "partial" or "notice".
+    method: str
+    #: First and last line (1-based) of the file.
+    lines: tuple[int, int]
+    score: float
+    #: SPDX id (or `LicenseRef-<id>`) used in `LicenseMatch.expression`.
+    spdx: str = ""
+    #: For a partial text: share of the reference found; for a notice: the statement quoted.
+    coverage: float = 0.0
+    quote: str = ""
+
+
+@dataclass(frozen=True)
 class LicenseMatch:
     """A licence (or use-policy) text recognised against the reference texts.
 
@@ -438,8 +478,10 @@ class LicenseMatch:
     threshold: float
     #: Best (id, score) pairs, best first, at most three.
     candidates: tuple[tuple[str, float], ...] = ()
-    #: "exact", "full", "contained" (found inside a longer file), optionally "+phrase"
-    #: (a variant decided by distinguishing phrases); when unnamed: "below-threshold",
+    #: "exact", "full", "contained" (found inside a longer file), "partial" (the start of a
+    #: reference, the rest missing: `coverage` says how much), "notice" (a statement naming
+    #: the licence, not its text: weaker evidence), optionally "+phrase" (a variant decided
+    #: by distinguishing phrases); when unnamed: "below-threshold",
     #: "ambiguous-variant", "other-version", "not-in-kb", "no-match", "too-short".
     method: str = "no-match"
     kind: Literal["licence", "policy"] = "licence"
@@ -454,6 +496,17 @@ class LicenseMatch:
     #: Words of the input outside the matched lines: not compared, so not vouched for.
     outside_words: int = 0
     total_words: int = 0
+    #: Every licence found, in file order (a file may hold several texts or notices).
+    parts: tuple[LicensePart, ...] = ()
+    #: Knowledge-base ids of every named part, `license_id` first.
+    ids: tuple[str, ...] = ()
+    #: SPDX expression of the parts ("MPL-2.0 AND MIT"), rendered by `license-expression`.
+    expression: str | None = None
+    #: (first line, last line, words) of text outside every recognised licence and not a
+    #: notice naming one: terms nobody compared.
+    outside: tuple[tuple[int, int, int], ...] = ()
+    #: Added, removed or changed words inside the matched text (see `TextChange`).
+    changes: tuple[TextChange, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -205,11 +205,12 @@ def test_extra_text_after_a_licence_is_reported_as_not_compared(kb: Any) -> None
     assert m.outside_words >= 20
 
 
-def test_a_licence_notice_is_not_the_licence(kb: Any) -> None:
+def test_a_licence_notice_names_the_licence_as_a_notice_only(kb: Any) -> None:
+    """A notice is not the text: method `notice`, and its other sentences are not vouched for."""
     m = identify_text(fixture("apache-notice.txt"), kb)
-    assert m.license_id is None
-    assert m.method == "below-threshold"
-    assert m.candidates and m.candidates[0][0] == "apache-2.0"
+    assert (m.license_id, m.method, m.expression) == ("apache-2.0", "notice", "Apache-2.0")
+    assert m.parts[0].quote.startswith("released under the Apache License, Version 2.0")
+    assert m.outside and m.outside[0][:2] == (1, 5)
 
 
 def test_prose_is_unknown(kb: Any) -> None:

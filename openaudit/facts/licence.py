@@ -106,6 +106,7 @@ def declared(ctx: Context, snap: Snapshot) -> tuple[list[dict[str, Any]], list[E
 def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
     """Identify each licence-like file of the repo, the `license_link` target, and, for the
     audited model, the licence texts read behind the card's links."""
+    from openaudit.facts.licence_text import match_fields
     from openaudit.kb.identify import identify_text
 
     link = ctx.card(snap).metadata.get("license_link")
@@ -133,6 +134,8 @@ def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
             "outside_words": match.outside_words,
             "candidates": [list(c) for c in match.candidates][:3],
             "truncated": truncated,
+            "reference": match.reference,
+            **match_fields(match, text, getattr(ctx.kb, "reviewed_texts", ())),
         }
         if source == "url":
             linked = ctx.bundle.linked[path]
@@ -238,16 +241,18 @@ def read_snapshot(ctx: Context, snap: Snapshot) -> SnapshotLicence:
     )
     conflicts: list[dict[str, Any]] = []
     governing = list(ids)
-    for f in files:
-        if f["kind"] != "licence" or not f["id"] or f["id"] in governing:
+    # Every licence a file holds governs (`MPL-2.0 AND MIT`; for `A OR B` the stricter decides).
+    pairs = [(f, i) for f in files if f["kind"] == "licence" for i in f.get("ids") or ()]
+    for f, file_id in pairs:
+        if file_id in governing:
             continue
-        refined = [i for i in governing if _is_family_of(kb, i, f["id"])]
+        refined = [i for i in governing if _is_family_of(kb, i, file_id)]
         if refined:
-            governing = [f["id"] if i in refined else i for i in governing]
+            governing = [file_id if i in refined else i for i in governing]
             continue
         if governing and not all(_is_placeholder(kb, i) for i in governing):
-            conflicts.append({"declared": list(governing), "file": f["path"], "file_id": f["id"]})
-        governing.append(f["id"])
+            conflicts.append({"declared": list(governing), "file": f["path"], "file_id": file_id})
+        governing.append(file_id)
     governing = list(dict.fromkeys(governing))
     if len(governing) > 1:
         # A placeholder ("unknown") adds nothing once a real licence is known.
@@ -290,6 +295,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
     if lic.link_missing is not None:
         yield Fact("licence.link_missing", lic.link_missing[0], (lic.link_missing[1],))
     yield Fact("licence.files", lic.files, lic.files_evidence)
+    yield from text_facts(ctx, snap, lic.files)
     yield Fact("licence.conflicts", lic.conflicts, declared_ev if lic.conflicts else ())
     policy_ev = tuple(
         ev
@@ -312,6 +318,33 @@ def extract(ctx: Context) -> Iterator[Fact]:
         ],
         tuple(ev for _, ev in changed),
     )
+
+
+def text_facts(ctx: Context, snap: Snapshot, files: list[dict[str, Any]]) -> Iterator[Fact]:
+    """Differences from the reference texts, partial texts and notices (facts/licence_text.py)."""
+    from openaudit.facts.licence_text import notices, partial_texts, unreviewed_text
+
+    def cite(kinds: Any) -> tuple[Evidence, ...]:
+        return tuple(
+            cite_text(ctx, snap, f, f"identified as {f['id']} ({f['method']})")
+            for f in files
+            if f.get("id") and kinds(f)
+        )
+
+    unreviewed = unreviewed_text(files)
+    yield Fact(
+        "licence.unreviewed_text",
+        unreviewed,
+        cite(lambda f: f.get("changes") or f.get("outside")) if unreviewed else (),
+    )
+    partial = partial_texts(files)
+    yield Fact(
+        "licence.partial_texts",
+        partial,
+        cite(lambda f: f["method"].startswith("partial")) if partial else (),
+    )
+    named = notices(files)
+    yield Fact("licence.notices", named, cite(lambda f: f["method"] == "notice") if named else ())
 
 
 def _is_placeholder(kb: Any, licence_id: str) -> bool:

@@ -52,13 +52,21 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from functools import lru_cache
 from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any, Protocol
 
-from openaudit.model import DeclaredLicence, LicenseEntry, LicenseExpression, LicenseMatch
+from openaudit.model import (
+    DeclaredLicence,
+    LicenseEntry,
+    LicenseExpression,
+    LicenseMatch,
+    LicensePart,
+    TextChange,
+)
 
 #: Words per shingle (see module docstring).
 SHINGLE = 5
@@ -76,6 +84,16 @@ SLACK_WORDS = 12
 DETAILED = 8
 #: ... as long as this much of them is present (or half the best coverage, if lower).
 MIN_COVERAGE = 0.3
+#: Share of a reference's start a truncated copy must hold to be named `partial`.
+PARTIAL_MIN = 0.5
+#: Licence texts looked for in one file, and the words a further one needs at least.
+MAX_PARTS = 4
+MIN_PART_WORDS = 40
+#: Changes listed per file, and words quoted per change.
+MAX_CHANGES = 50
+QUOTE_WORDS = 40
+#: Characters of a file read for notices (a notice sits near the top or bottom of a short file).
+MAX_NOTICE_CHARS = 200_000
 
 
 class KnowledgeBaseLike(Protocol):
@@ -110,7 +128,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # licence flattened onto one line, not a copyright line.
 _COPYRIGHT_LINE = re.compile(
     r"^[^\w\n]*(?:portions[ \t]+)?"
-    r"(?:copyright\b[ \t]*(?:\([cC]\)|©|\d{4}|by\b|:|$)|\([cC]\)[ \t]*\d{4}|©[ \t]*\d{4})"
+    r"(?:copyright\b[ \t]*(?:\([cC]\)|©|\d{4}|by\b|:|[\[<{]|$)|\([cC]\)[ \t]*\d{4}|©[ \t]*\d{4})"
     r".{0,300}$|^[^\w\n]*all rights reserved[^\w\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -248,6 +266,14 @@ class _Reference:
     excludes: tuple[str, ...]
     requires: tuple[str, ...]
     shingles: frozenset[int]
+    #: The normalised words and, per line, the words before it (for quoting changes).
+    words: tuple[str, ...] = ()
+    offsets: tuple[int, ...] = ()
+    #: Words of the title line: a copy without its title has changed no term.
+    title: int = 0
+    #: Word index after which the text is instructions, not terms ("How to apply ..."):
+    #: a copy that stops there has removed nothing.
+    optional_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -278,8 +304,10 @@ def _index(folder: str) -> _Index:
     refs: list[_Reference] = []
     postings: dict[int, list[int]] = {}
     for item in manifest["texts"]:
-        words, _ = _tokens((root / item["file"]).read_text(encoding="utf-8"))
+        words, offsets = _tokens((root / item["file"]).read_text(encoding="utf-8"))
         shingles = frozenset(_shingles(words))
+        title = offsets[1] if len(offsets) > 1 and offsets[1] <= 12 else 0
+        optional_from = _phrase_end(words, normalise(item.get("optional_after") or ""))
         ref = _Reference(
             id=str(item["id"]),
             kind=str(item.get("kind", "licence")),
@@ -292,6 +320,10 @@ def _index(folder: str) -> _Index:
             excludes=tuple(normalise(p) for p in item.get("excludes") or ()),
             requires=tuple(normalise(p) for p in item.get("requires") or ()),
             shingles=shingles,
+            words=tuple(words),
+            offsets=tuple(offsets),
+            title=title,
+            optional_from=optional_from,
         )
         for h in shingles:
             postings.setdefault(h, []).append(len(refs))
@@ -300,6 +332,17 @@ def _index(folder: str) -> _Index:
     # slows the first, ranking pass; scores are computed on the full shingle sets.
     common = max(8, len(refs) // 8)
     return _Index(tuple(refs), {h: tuple(v) for h, v in postings.items() if len(v) <= common})
+
+
+def _phrase_end(words: Sequence[str], phrase: str) -> int | None:
+    """Index of the word after the first occurrence of `phrase` in `words`, if any."""
+    if not phrase:
+        return None
+    needle = phrase.split()
+    for i in range(len(words) - len(needle) + 1):
+        if list(words[i : i + len(needle)]) == needle:
+            return i + len(needle)
+    return None
 
 
 def reference_ids(folder: Path | None = None) -> tuple[tuple[str, str, str], ...]:
@@ -401,24 +444,26 @@ def _lookup(kb: Any, method: str, key: str) -> LicenseEntry | None:
     return found if hasattr(found, "id") else None
 
 
-def identify_text(
-    text: str, kb: KnowledgeBaseLike | None = None, *, folder: Path | None = None
-) -> LicenseMatch:
-    """Name the licence (or use policy) a file's text is, with the score and the runners-up.
+@dataclass
+class _Found:
+    """The outcome of matching one run of words against every reference."""
 
-    Never guesses: below `THRESHOLD`, between variants the phrases cannot tell
-    apart, or for a reference the knowledge base does not know, `license_id` is
-    None and `candidates` says what came closest.
-    """
-    idx = _index(str(folder or texts_dir()))
-    words, offsets = _tokens(text)
-    if len(words) < SHINGLE:
-        return LicenseMatch(None, 0.0, THRESHOLD, method="too-short", total_words=len(words))
+    ranked: list[_Scored]
+    best: _Scored | None
+    #: "named", "partial", or the reason nothing was named (`LicenseMatch.method`).
+    state: str
+    how: str = ""
+    licence_id: str | None = None
+    changes: tuple[TextChange, ...] = ()
+
+
+def _rank(idx: _Index, words: list[str]) -> list[_Scored]:
+    """References sharing text with `words`, best first, one entry per id."""
     shingles = _shingles(words)
     # Distinct shingles each reference shares with the input, counted in C.
     hits = Counter(chain.from_iterable(map(idx.postings.get, set(shingles), repeat(()))))
     if not hits:
-        return LicenseMatch(None, 0.0, THRESHOLD, method="no-match", total_words=len(words))
+        return []
     coverage = {r: n / len(idx.refs[r].shingles) for r, n in hits.items()}
     by_coverage = sorted(coverage, key=coverage.__getitem__, reverse=True)
     floor = min(MIN_COVERAGE, coverage[by_coverage[0]] / 2)
@@ -436,44 +481,444 @@ def identify_text(
         if s.ref.id not in seen:
             seen.add(s.ref.id)
             ranked.append(s)
-    candidates = tuple((s.ref.id, round(s.score, 4)) for s in ranked[:3])
+    return ranked
+
+
+def _match_words(idx: _Index, words: list[str], kb: KnowledgeBaseLike | None) -> _Found:
+    """The licence text `words` hold, a partial one, or why there is none."""
+    ranked = _rank(idx, words)
+    if not ranked:
+        return _Found([], None, "no-match")
     top = ranked[0]
-    chosen, how = _tiebreak(ranked, words) if top.score >= THRESHOLD - VARIANT_MARGIN else (top, "")
-    if chosen is not None and chosen is not top:
-        others = [c for c in candidates if c[0] != chosen.ref.id]
-        candidates = ((chosen.ref.id, round(chosen.score, 4)), *others[:2])
-    best = chosen or top
-    first, last = best.span
-    outside = len(words) - (last - first + 1)
-    common: dict[str, Any] = {
-        "candidates": candidates,
-        "kind": "policy" if best.ref.kind == "policy" else "licence",
-        "policy_for": best.ref.policy_for,
-        "reference": f"texts/{best.ref.file}",
-        "lines": (_line_of(offsets, first), _line_of(offsets, min(last, len(words) - 1))),
-        "coverage": round(best.coverage, 4),
-        "outside_words": outside,
-        "total_words": len(words),
-    }
-    score = round(best.score, 4)
-    if chosen is None:
-        return LicenseMatch(None, score, THRESHOLD, method="ambiguous-variant", **common)
-    if best.score < THRESHOLD:
-        return LicenseMatch(None, score, THRESHOLD, method="below-threshold", **common)
-    if best.ref.requires:
-        haystack = f" {' '.join(words)} "
-        if not any(_has(p, haystack) for p in best.ref.requires):
-            return LicenseMatch(None, score, THRESHOLD, method="other-version", **common)
-    licence_id = _resolve(best.ref, kb)
-    if licence_id is None:
-        return LicenseMatch(None, score, THRESHOLD, method="not-in-kb", **common)
-    if outside > SLACK_WORDS:
-        method = "contained"
-    elif best.score >= 0.999:
-        method = "exact"
+    maybe_partial = top.coverage >= PARTIAL_MIN and top.density >= 0.9
+    if top.score >= THRESHOLD - VARIANT_MARGIN or maybe_partial:
+        chosen, how = _tiebreak(ranked, words)
     else:
-        method = "full"
-    return LicenseMatch(licence_id, score, THRESHOLD, method=method + how, **common)
+        chosen, how = top, ""
+    if chosen is not None and chosen is not top:
+        ranked = [chosen, *(s for s in ranked if s is not chosen)]
+    if chosen is None:
+        return _Found(ranked, top, "ambiguous-variant")
+    found = _Found(ranked, chosen, "named", how)
+    if chosen.score < THRESHOLD:
+        found.state = "below-threshold"
+        if not maybe_partial:
+            return found
+        changes, share = _compare(chosen, words, partial=True)
+        if share is None:
+            return found
+        found.state, found.changes = "partial", changes
+        chosen.coverage = share
+    if chosen.ref.requires:
+        haystack = f" {' '.join(words)} "
+        if not any(_has(p, haystack) for p in chosen.ref.requires):
+            found.state = "other-version"
+            return found
+    found.licence_id = _resolve(chosen.ref, kb)
+    if found.licence_id is None:
+        found.state = "not-in-kb"
+        return found
+    if found.state == "named":
+        found.changes = _compare(chosen, words, partial=False)[0]
+        tail = found.changes[-1] if found.changes else None
+        if tail is not None and tail.kind == "removed" and tail.lines[0] > chosen.span[1]:
+            # The text stops before the reference does: a truncated copy, not a deleted clause.
+            changes, share = _compare(chosen, words, partial=True)
+            if share is not None:
+                found.state, found.changes = "partial", changes
+                chosen.coverage = share
+    return found
+
+
+def _compare(
+    found: _Scored, words: list[str], *, partial: bool
+) -> tuple[tuple[TextChange, ...], float | None]:
+    """Word-level differences between the matched span and its reference text.
+
+    Only what normalisation removes (copyright lines, years, holders, template
+    placeholders) may differ; a missing title, and a missing tail of instructions
+    (`optional_after`) are not changes. For a partial text, the missing end is not a
+    change either: it is returned as the share covered (None if the text is not the
+    start of the reference).
+    """
+    ref = found.ref
+    first, last = found.span
+    seg = words[first : last + 1]
+    if tuple(seg) == ref.words:
+        return (), 1.0
+    ops = _opcodes(seg, ref.words)
+    equal = [op for op in ops if op[0] == "equal"]
+    if not equal:
+        return (), None
+    share: float | None = None
+    if partial:
+        matched = sum(op[2] - op[1] for op in equal)
+        end = equal[-1][4]
+        start_ok = equal[0][3] <= ref.title + 10
+        if start_ok and matched >= 0.9 * end and len(seg) - equal[-1][2] <= SLACK_WORDS:
+            share = end / len(ref.words)
+        if share is None or share < PARTIAL_MIN:
+            return (), None
+    changes = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        if tag == "insert" and i1 == 0 and j2 <= ref.title:
+            continue
+        if tag == "insert" and i1 == len(seg):
+            optional = ref.optional_from is not None and j1 >= ref.optional_from
+            if partial or optional:
+                continue
+        if _immaterial(seg[i1:i2], ref.words[j1:j2]):
+            continue
+        changes.append(_change(tag, first + i1, first + i2, j1, j2, seg, ref, first))
+    return tuple(changes[:MAX_CHANGES]), share
+
+
+#: Words that differ between copies without changing a term: list markers a reflowed copy
+#: keeps or drops ("a)", "iv."), and a model size in a product's name ("Qwen-7B").
+_MARKER = re.compile(r"[a-z]|[ivx]{1,4}|\d{1,2}|\d+(?:\.\d+)?[bmk]")
+
+
+def _immaterial(added: Sequence[str], removed: Sequence[str]) -> bool:
+    """A change of the template's variable parts only: markers, sizes, a copyright line."""
+    if all(_MARKER.fullmatch(w) for w in chain(added, removed)):
+        return True
+    # A reference flattened onto long lines keeps its copyright line inside a line.
+    return not added and 0 < len(removed) <= 12 and removed[0] == "copyright"
+
+
+def _opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes, with the common start and end taken off first: a copy of a licence
+    differs in a few places, so this keeps the diff near linear (GPL-3.0: ~50 -> ~5 ms)."""
+    n = min(len(a), len(b))
+    pre = 0
+    while pre < n and a[pre] == b[pre]:
+        pre += 1
+    post = 0
+    while post < n - pre and a[len(a) - 1 - post] == b[len(b) - 1 - post]:
+        post += 1
+    ops: list[tuple[str, int, int, int, int]] = [("equal", 0, pre, 0, pre)] if pre else []
+    middle = SequenceMatcher(None, a[pre : len(a) - post], b[pre : len(b) - post], autojunk=False)
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        ops.append((tag, i1 + pre, i2 + pre, j1 + pre, j2 + pre))
+    if post:
+        ops.append(("equal", len(a) - post, len(a), len(b) - post, len(b)))
+    return ops
+
+
+def _change(
+    tag: str, a1: int, a2: int, j1: int, j2: int, seg: list[str], ref: _Reference, first: int
+) -> TextChange:
+    kind = {"replace": "changed", "delete": "added", "insert": "removed"}[tag]
+    ref_lines = (
+        _line_of(list(ref.offsets), j1),
+        _line_of(list(ref.offsets), max(j1, j2 - 1)),
+    )
+    return TextChange(
+        kind,  # type: ignore[arg-type]
+        (a1, max(a1, a2 - 1)),  # word indices: `_lines_of_changes` turns them into lines
+        ref_lines,
+        _quote(seg[a1 - first : a2 - first]),
+        _quote(ref.words[j1:j2]),
+    )
+
+
+def _quote(words: Sequence[str]) -> str:
+    if len(words) <= QUOTE_WORDS:
+        return " ".join(words)
+    return " ".join(words[:QUOTE_WORDS]) + f" ... (+{len(words) - QUOTE_WORDS} words)"
+
+
+def _at_lines(changes: Iterable[TextChange], offsets: list[int], shift: int) -> list[TextChange]:
+    """Word indices of `_change` to 1-based lines of the file."""
+    return [
+        replace(
+            c,
+            lines=(_line_of(offsets, c.lines[0] + shift), _line_of(offsets, c.lines[1] + shift)),
+        )
+        for c in changes
+    ]
+
+
+def _spdx_of(licence_id: str, kb: KnowledgeBaseLike | None, ref: _Reference | None) -> str:
+    entry = _lookup(kb, "get", licence_id) if kb is not None else None
+    spdx = getattr(entry, "spdx", None) or (ref.spdx if ref else None)
+    if spdx and re.fullmatch(r"[A-Za-z0-9.+-]+", spdx) and not spdx.lower().startswith("other"):
+        return str(spdx)
+    return "LicenseRef-" + re.sub(r"[^A-Za-z0-9.-]", "-", licence_id)
+
+
+def _notice_lookup(idx: _Index, kb: KnowledgeBaseLike | None) -> Any:
+    """Name -> KB id for notices: the knowledge base's exact lookup, else the manifest's names."""
+    if kb is not None:
+
+        def find(name: str) -> str | None:
+            entry = _lookup(kb, "find", name)
+            if entry is None or entry.id in ("other", "unknown"):
+                return None
+            return entry.id
+
+        return find
+    from openaudit.kb.loader import normalise as fold
+
+    table: dict[str, str] = {}
+    for ref in idx.refs:
+        if ref.kind == "licence":
+            for name in (ref.id, ref.spdx, *ref.aliases):
+                if name:
+                    table.setdefault(fold(name), ref.id)
+    return lambda name: table.get(fold(name))
+
+
+def identify_text(
+    text: str, kb: KnowledgeBaseLike | None = None, *, folder: Path | None = None
+) -> LicenseMatch:
+    """Name the licence(s) or use policy a file's text holds, with the evidence.
+
+    Never guesses: below `THRESHOLD`, between variants the phrases cannot tell
+    apart, or for a reference the knowledge base does not know, no licence is named
+    and `candidates` says what came closest. A file may hold several licences
+    (`parts`, `expression`), a partial text (`method="partial"`, `coverage`), or only
+    a notice naming one (`method="notice"`); words differing from the reference are
+    `changes`, text outside every licence is `outside`.
+    """
+    idx = _index(str(folder or texts_dir()))
+    words, offsets = _tokens(text)
+    found = _match_words(idx, words, kb) if len(words) >= SHINGLE else _Found([], None, "")
+    texts: list[tuple[_Found, int]] = []
+    if found.licence_id is not None:
+        texts.append((found, 0))
+        texts.extend(_more_texts(idx, words, found, kb))
+    notices = _notices(text, idx, kb, offsets, texts)
+    if not texts and not notices:
+        return _unnamed(found, words, offsets)
+    return _assemble(texts, notices, words, offsets, kb)
+
+
+def _unnamed(found: _Found, words: list[str], offsets: list[int]) -> LicenseMatch:
+    if len(words) < SHINGLE:
+        return LicenseMatch(None, 0.0, THRESHOLD, method="too-short", total_words=len(words))
+    best = found.best
+    if best is None:
+        return LicenseMatch(None, 0.0, THRESHOLD, method="no-match", total_words=len(words))
+    first, last = best.span
+    return LicenseMatch(
+        None,
+        round(best.score, 4),
+        THRESHOLD,
+        candidates=tuple((s.ref.id, round(s.score, 4)) for s in found.ranked[:3]),
+        method=found.state,
+        kind="policy" if best.ref.kind == "policy" else "licence",
+        policy_for=best.ref.policy_for,
+        reference=f"texts/{best.ref.file}",
+        lines=(_line_of(offsets, first), _line_of(offsets, min(last, len(words) - 1))),
+        coverage=round(best.coverage, 4),
+        outside_words=len(words) - (last - first + 1),
+        total_words=len(words),
+    )
+
+
+def _more_texts(
+    idx: _Index, words: list[str], found: _Found, kb: KnowledgeBaseLike | None
+) -> list[tuple[_Found, int]]:
+    """Further licence texts in the words outside the ones found (MPL-2.0 then MIT)."""
+    assert found.best is not None
+    spans = [found.best.span]
+    out: list[tuple[_Found, int]] = []
+    for _ in range(MAX_PARTS - 1):
+        gaps = [g for g in _gaps(spans, len(words)) if g[1] - g[0] >= MIN_PART_WORDS]
+        added = False
+        for lo, hi in gaps:
+            more = _match_words(idx, words[lo:hi], kb)
+            if more.licence_id is None or more.state != "named" or more.best is None:
+                continue
+            out.append((more, lo))
+            a, b = more.best.span
+            spans.append((a + lo, b + lo))
+            added = True
+            break
+        if not added:
+            break
+    return out
+
+
+def _gaps(spans: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+    """Word ranges [lo, hi) outside every span."""
+    out = []
+    pos = 0
+    for a, b in sorted(spans):
+        if a > pos:
+            out.append((pos, a))
+        pos = max(pos, b + 1)
+    if pos < total:
+        out.append((pos, total))
+    return out
+
+
+def _notices(
+    text: str,
+    idx: _Index,
+    kb: KnowledgeBaseLike | None,
+    offsets: list[int],
+    texts: list[tuple[_Found, int]],
+) -> list[Any]:
+    """Notices outside the recognised texts (a text quotes its own "how to apply" notice).
+
+    The texts' lines are blanked first, keeping line numbers: a GPL text holds dozens of
+    "under the terms of" that are its own words, not notices.
+    """
+    from openaudit.kb.notices import find_notices
+
+    lines = text[:MAX_NOTICE_CHARS].split("\n")
+    for f, shift in texts:
+        assert f.best is not None
+        a, b = f.best.span
+        first, last = _line_of(offsets, a + shift), _line_of(offsets, b + shift)
+        lines[first - 1 : last] = [""] * len(lines[first - 1 : last])
+    rest = "\n".join(lines)
+    if not rest.strip():
+        return []
+    return find_notices(rest, _notice_lookup(idx, kb))
+
+
+def _assemble(
+    texts: list[tuple[_Found, int]],
+    notices: list[Any],
+    words: list[str],
+    offsets: list[int],
+    kb: KnowledgeBaseLike | None,
+) -> LicenseMatch:
+    """One result from the texts and notices found: main part, expression, changes, outside."""
+    parts: list[tuple[int, LicensePart]] = []
+    spans: list[tuple[int, int]] = []
+    changes: list[TextChange] = []
+    for f, shift in texts:
+        assert f.best is not None and f.licence_id is not None
+        a, b = f.best.span
+        spans.append((a + shift, b + shift))
+        method = "partial" if f.state == "partial" else _text_method(f.best, len(words))
+        lines = (_line_of(offsets, a + shift), _line_of(offsets, min(b + shift, len(words) - 1)))
+        part = LicensePart(
+            f.licence_id,
+            method + f.how,
+            lines,
+            round(f.best.score, 4),
+            _spdx_of(f.licence_id, kb, f.best.ref),
+            round(f.best.coverage, 4),
+        )
+        parts.append((lines[0], part))
+        changes.extend(_at_lines(f.changes, offsets, shift))
+    for n in notices:
+        spdx = _spdx_of(n.licence_id, kb, None)
+        part = LicensePart(n.licence_id, "notice", (n.line, n.line), 1.0, spdx, quote=n.quote)
+        parts.append((n.line, part))
+    ordered = [p for _, p in sorted(parts, key=lambda x: x[0])]
+    main_found = texts[0][0] if texts else None
+    main = next((p for p in ordered if p.method != "notice"), ordered[0])
+    if main_found is not None:
+        main = next(p for p in ordered if p.lines == parts[0][1].lines and p.method != "notice")
+    ids = tuple(dict.fromkeys([main.license_id, *(p.license_id for p in ordered)]))
+    choice = any(n.operator == "OR" for n in notices)
+    outside_ranges = _gaps(spans, len(words)) if spans else [(0, len(words))]
+    outside_words = sum(hi - lo for lo, hi in outside_ranges) if spans else 0
+    if (
+        main.method.startswith("partial")
+        and outside_ranges
+        and outside_ranges[-1][0] == len(words) - 1
+    ):
+        outside_ranges = outside_ranges[:-1]  # the word the cut went through
+    unexplained = _unexplained(outside_ranges, words, offsets, ids, notices, kb)
+    best = main_found.best if main_found else None
+    common: dict[str, Any] = {
+        "candidates": tuple((s.ref.id, round(s.score, 4)) for s in main_found.ranked[:3])
+        if main_found
+        else tuple((p.license_id or "", p.score) for p in ordered[:3]),
+        "kind": "policy" if best is not None and best.ref.kind == "policy" else "licence",
+        "policy_for": best.ref.policy_for if best is not None else None,
+        "reference": f"texts/{best.ref.file}" if best is not None else None,
+        "lines": main.lines,
+        "coverage": main.coverage if best is not None else 0.0,
+        "outside_words": outside_words,
+        "total_words": len(words),
+        "parts": tuple(ordered),
+        "ids": tuple(i for i in ids if i),
+        "expression": _expression(ordered, choice),
+        "outside": tuple(unexplained),
+        "changes": tuple(changes),
+    }
+    return LicenseMatch(main.license_id, main.score, THRESHOLD, method=main.method, **common)
+
+
+def _text_method(best: _Scored, total: int) -> str:
+    first, last = best.span
+    outside = total - (last - first + 1)
+    if outside > SLACK_WORDS:
+        return "contained"
+    return "exact" if best.score >= 0.999 else "full"
+
+
+def _expression(parts: Sequence[LicensePart], choice: bool) -> str | None:
+    """`A AND B` (all apply) or, when a notice offers a choice, `A OR B`, via license-expression."""
+    keys = list(dict.fromkeys(p.spdx for p in parts if p.spdx))
+    if not keys:
+        return None
+    joined = (" OR " if choice else " AND ").join(keys)
+    try:
+        return str(_licensing().parse(joined, validate=False))
+    except Exception:
+        return joined
+
+
+#: A copyright statement inside a notice line ("..., Copyright (c) Meta Platforms, Inc. All
+#: Rights Reserved."): a holder's name, no term. Bounded to the usual length of one.
+_INLINE_COPYRIGHT = re.compile(
+    r" copyright (?:c )?(?:\d{4} )?(?:\S+ ){0,8}?all rights reserved | copyright (?:c )?(?:\d{4} )?(?:\S+ ){0,6}$"
+)
+
+
+@lru_cache(maxsize=1)
+def _boilerplate() -> tuple[tuple[str, ...], frozenset[str]]:
+    """Standard notice sentences (Apache's file header, GPL's "how to apply"), normalised:
+    they sit around licence names and add no term (`notice_boilerplate` in the manifest)."""
+    import yaml
+
+    manifest = yaml.safe_load((texts_dir() / "manifest.yml").read_text(encoding="utf-8"))
+    phrases = [normalise(p) for p in manifest.get("notice_boilerplate") or ()]
+    words = frozenset(str(manifest.get("notice_words") or "").split())
+    return tuple(sorted((f" {p} " for p in phrases if p), key=len, reverse=True)), words
+
+
+def _unexplained(
+    ranges: list[tuple[int, int]],
+    words: list[str],
+    offsets: list[int],
+    ids: tuple[str | None, ...],
+    notices: list[Any],
+    kb: KnowledgeBaseLike | None,
+) -> list[tuple[int, int, int]]:
+    """Outside text that is not a title or a notice of a licence found: (lines, words)."""
+    boilerplate, notice_words = _boilerplate()
+    allowed = set(notice_words)
+    for i in ids:
+        if not i:
+            continue
+        allowed.update(_TOKEN.findall(i.lower()))
+        entry = _lookup(kb, "get", i) if kb is not None else None
+        for name in (getattr(entry, "name", ""), getattr(entry, "spdx", "")):
+            allowed.update(_TOKEN.findall(str(name or "").lower()))
+    out = []
+    for lo, hi in ranges:
+        seg = f" {' '.join(words[lo:hi])} "
+        for phrase in boilerplate:
+            if phrase in seg:
+                seg = seg.replace(phrase, " ")
+        if "copyright" in seg:
+            seg = _INLINE_COPYRIGHT.sub(" ", seg)
+        if all(w in allowed for w in seg.split()):
+            continue
+        out.append((_line_of(offsets, lo), _line_of(offsets, hi - 1), hi - lo))
+    return out
 
 
 # --------------------------------------------------------------------------- declared values

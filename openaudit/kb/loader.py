@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,11 @@ class KnowledgeBase:
     _by_key: Mapping[str, LicenseEntry] = field(repr=False, hash=False, compare=False)
     #: Model families whose names imply a licence, checked against the entries above.
     families: tuple[ModelFamily, ...] = field(default=(), repr=False, hash=False, compare=False)
+    #: sha256 of licence texts a person has reviewed and accepted as they are, although they
+    #: differ from the reference text (`reviewed_texts.yml`, see `_read_reviewed`).
+    reviewed_texts: frozenset[str] = field(
+        default=frozenset(), repr=False, hash=False, compare=False
+    )
 
     def get(self, license_id: str) -> LicenseEntry | None:
         return self._by_id.get(license_id)
@@ -260,12 +266,48 @@ def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
 
     Cached per tuple of folders, so every stage shares one validated copy. An id or SPDX id
     defined twice is an error, so an extra folder cannot silently change a shipped entry.
+    `OPENAUDIT_REVIEWED_TEXTS` names an organisation's list of reviewed licence texts.
     """
-    return _load(tuple(Path(d) for d in extra_dirs))
+    reviewed = os.environ.get("OPENAUDIT_REVIEWED_TEXTS", "").strip()
+    return _load(tuple(Path(d) for d in extra_dirs), reviewed)
+
+
+REVIEWED_FILE = Path("reviewed") / "reviewed_texts.yml"
+
+
+def _read_reviewed(files: Sequence[Path]) -> frozenset[str]:
+    """sha256 values of reviewed licence texts, from every `reviewed_texts.yml` given.
+
+    Format: `reviewed_texts: [{sha256: <64 hex>, note: "who reviewed what, when"}, ...]`.
+    A person lists a text here after reading the changes an audit quoted; the audit then
+    treats that exact text as the licence it was identified as.
+    """
+    import yaml
+
+    out: set[str] = set()
+    for file in files:
+        if not file.is_file():
+            continue
+        where = _display(file)
+        try:
+            doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
+        items = doc.get("reviewed_texts") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise KnowledgeBaseError(f"{where}: reviewed_texts: expected a list")
+        for i, item in enumerate(items):
+            digest = item.get("sha256") if isinstance(item, dict) else item
+            if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+                raise KnowledgeBaseError(
+                    f"{where}: reviewed_texts.{i}: sha256: expected 64 hex digits"
+                )
+            out.add(digest.lower())
+    return frozenset(out)
 
 
 @functools.cache
-def _load(extra_dirs: tuple[Path, ...]) -> KnowledgeBase:
+def _load(extra_dirs: tuple[Path, ...], reviewed: str = "") -> KnowledgeBase:
     folders = [data_dir("licenses"), *extra_dirs]
     entries: list[LicenseEntry] = []
     for folder in folders:
@@ -274,8 +316,15 @@ def _load(extra_dirs: tuple[Path, ...]) -> KnowledgeBase:
         for path in sorted(folder.glob("*.yml")):
             entries.append(_entry(_read(path), path))
     kb = _index(entries)
+    reviewed_files = [folder / REVIEWED_FILE for folder in folders]
+    if reviewed:
+        if not Path(reviewed).is_file():
+            raise KnowledgeBaseError(f"{reviewed}: OPENAUDIT_REVIEWED_TEXTS: no such file")
+        reviewed_files.append(Path(reviewed))
     return dataclasses.replace(
-        kb, families=_read_families(data_dir("licenses") / FAMILIES_FILE, kb)
+        kb,
+        families=_read_families(data_dir("licenses") / FAMILIES_FILE, kb),
+        reviewed_texts=_read_reviewed(reviewed_files),
     )
 
 
