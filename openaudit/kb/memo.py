@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from openaudit.model import LicenseMatch
+from openaudit.model import LicenseMatch, LicensePart, TextChange
 from openaudit.resources import data_dir
 
 #: (load(sha, version) -> JSON text or None, save(sha, version, JSON text)).
@@ -30,7 +30,7 @@ def kb_version(extra_dirs: tuple[Path, ...] = ()) -> str:
     """A digest of everything an identification depends on: the licence data and the code."""
     digest = hashlib.sha256()
     folders = [data_dir("licenses"), *extra_dirs]
-    code = Path(__file__).with_name("identify.py"), Path(__file__).with_name("loader.py")
+    code = [Path(__file__).with_name(n) for n in ("identify.py", "notices.py", "loader.py")]
     files = [*code, *(p for f in folders for p in sorted(f.rglob("*")) if p.is_file())]
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -46,6 +46,17 @@ def match_from_json(text: str) -> LicenseMatch:
     data["candidates"] = tuple(tuple(c) for c in data.get("candidates") or ())
     if data.get("lines") is not None:
         data["lines"] = tuple(data["lines"])
+    data["parts"] = tuple(
+        LicensePart(**{**p, "lines": tuple(p["lines"])}) for p in data.get("parts") or ()
+    )
+    data["changes"] = tuple(
+        TextChange(
+            **{**c, "lines": tuple(c["lines"]), "reference_lines": tuple(c["reference_lines"])}
+        )
+        for c in data.get("changes") or ()
+    )
+    data["ids"] = tuple(data.get("ids") or ())
+    data["outside"] = tuple(tuple(o) for o in data.get("outside") or ())
     return LicenseMatch(**data)
 
 
