@@ -275,3 +275,53 @@ def test_a_bundle_is_stored_in_one_transaction(fixture_hub: FakeHub, tmp_path: P
     # Three bundles, each several rows (snapshots, refs, links): one commit per bundle.
     assert len(inserts) >= 9
     assert len(commits) == 3, statements
+
+
+def _gated(hub: FakeHub) -> str:
+    hub.add_repo(
+        {
+            "id": "batch-org/gated",
+            "gated": "auto",
+            "cardData": {"license": "llama3.1"},
+            "tags": ["license:llama3.1"],
+            "siblings": [
+                {"rfilename": "README.md"},
+                {"rfilename": "LICENSE"},
+                {"rfilename": "model.safetensors"},
+            ],
+        },
+        {"README.md": "---\nlicense: llama3.1\n---\n# Gated\n", "LICENSE": "terms\n"},
+    )
+    return "batch-org/gated"
+
+
+def test_a_pinned_gated_reaudit_with_the_same_credentials_sends_no_request(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    from tests.fakehub import ACCEPTED_TOKEN
+
+    gated = _gated(fixture_hub)
+    first = audit_json(fixture_hub.url, tmp_path, gated).json()["models"][0]
+    assert {e["reason"] for e in first["errors"]} == {"gated-no-token"}
+    pinned = f"{gated}@{first['revision']}"
+    fixture_hub.reset()
+    _gated(fixture_hub)
+    again = audit_json(fixture_hub.url, tmp_path, pinned).json()["models"][0]
+    assert fixture_hub.count() == 0
+    assert again["errors"] == first["errors"] and again["licence"] == first["licence"]
+    # Another reader (a token that accepted the terms) is not answered from that refusal.
+    with_token = run_cli(
+        "audit",
+        pinned,
+        "--format",
+        "json",
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path),
+        env={"HF_TOKEN": ACCEPTED_TOKEN},
+    )
+    assert with_token.code == 0, with_token.stderr
+    assert fixture_hub.count("/batch-org/gated/resolve/") >= 1
+    assert json.loads(with_token.stdout)["models"][0]["errors"] == []
+    assert ACCEPTED_TOKEN not in (tmp_path / "evidence.sqlite3").read_bytes().decode("latin-1")

@@ -355,6 +355,21 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
+def credential_id() -> str:
+    """Who reads gated files: "anonymous", or a one-way digest of the token.
+
+    The evidence store keeps this beside a snapshot whose files gating refused, so a pinned
+    re-audit by the same reader needs no request, while a new token is tried at once. Only
+    16 hex digits of a salted SHA-256 are kept: the token cannot be recovered from them.
+    """
+    from huggingface_hub import get_token
+
+    token = get_token()
+    if not token:
+        return "anonymous"
+    return "token:" + hashlib.sha256(b"openaudit-credential\0" + token.encode()).hexdigest()[:16]
+
+
 def _token_present() -> bool:
     from huggingface_hub import get_token
 

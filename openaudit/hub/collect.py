@@ -113,6 +113,7 @@ class Collector:
         #: Folders audited in the same batch, by repo id: a local fine-tune's local base is read from disk.
         self.local: dict[str, str] = {}
         #: The run's read-once memo: (endpoint, kind, repo, revision) -> the snapshot or its error.
+        self._who: str | None = None
         self._memo: Once[tuple[str, str, str, str], Snapshot] = Once(MEMO_SIZE, keep=(HubError,))
 
     def note_local(self, refs: Sequence[ModelRef]) -> None:
@@ -220,7 +221,9 @@ class Collector:
         if store is not None and (self.offline or _SHA.match(rev)):
             commit = store.resolve(ref.kind, ref.repo_id, rev)
             stored = store.get(ref, commit) if commit else None
-            if stored is not None and (self.offline or store.is_complete(stored)):
+            if stored is not None and (
+                self.offline or store.is_complete(stored, self._credential())
+            ):
                 return stored
         if self.offline or self.client is None:
             raise HubError(
@@ -232,10 +235,20 @@ class Collector:
         commit = info.get("sha")
         if store is not None and isinstance(commit, str):
             stored = store.get(ref, commit)
-            if stored is not None and store.is_complete(stored):
+            if stored is not None and store.is_complete(stored, self._credential()):
                 store.remember(ref, commit)
                 return stored
         snap = self.client.fetch(ref, info)
         if store is not None:
-            store.put(snap)
+            store.put(snap, self._credential())
         return snap
+
+    def _credential(self) -> str | None:
+        """Who this run reads as (computed once; None when it reads nothing from the Hub)."""
+        if self.client is None:
+            return None
+        if self._who is None:
+            from openaudit.hub.client import credential_id
+
+            self._who = credential_id()
+        return self._who

@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS links (
     related TEXT NOT NULL, related_commit TEXT, reason TEXT, detail TEXT,
     PRIMARY KEY (kind, repo, commit_sha, related)
 );
+CREATE TABLE IF NOT EXISTS gated_reads (
+    kind TEXT NOT NULL, repo TEXT NOT NULL, commit_sha TEXT NOT NULL, credential TEXT NOT NULL,
+    PRIMARY KEY (kind, repo, commit_sha)
+);
 CREATE TABLE IF NOT EXISTS identified (
     sha256 TEXT NOT NULL, kb_version TEXT NOT NULL, result TEXT NOT NULL,
     PRIMARY KEY (sha256, kb_version)
@@ -191,10 +195,20 @@ class Store:
             endpoint=endpoint,
         )
 
-    def put(self, snapshot: Snapshot) -> None:
-        """Store a snapshot and remember which commit its requested revision named."""
+    def put(self, snapshot: Snapshot, credential: str | None = None) -> None:
+        """Store a snapshot and remember which commit its requested revision named.
+
+        `credential` (`client.credential_id()`) is who read it: files refused by gating are
+        refused again to the same reader, so `is_complete` accepts them for that reader only.
+        """
         if snapshot.commit is None:
             return
+        if credential is not None and any(p.reason in _GATING for p in snapshot.problems):
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO gated_reads VALUES (?,?,?,?)",
+                    (snapshot.ref.kind, snapshot.ref.repo_id, snapshot.commit, credential),
+                )
         ref = snapshot.ref
         now = _now()
         with self._write() as conn:
@@ -259,9 +273,21 @@ class Store:
         with self._write() as conn:
             conn.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?)", rows)
 
-    def is_complete(self, snapshot: Snapshot) -> bool:
+    def is_complete(self, snapshot: Snapshot, credential: str | None = None) -> bool:
         """A snapshot with transient problems (network, gating) is fetched again when online."""
-        return all(p.reason in _LASTING for p in snapshot.problems)
+        if all(p.reason in _LASTING for p in snapshot.problems):
+            return True
+        if credential is None or snapshot.commit is None:
+            return False
+        if not all(p.reason in _LASTING or p.reason in _GATING for p in snapshot.problems):
+            return False
+        ref = snapshot.ref
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT credential FROM gated_reads WHERE kind=? AND repo=? AND commit_sha=?",
+                (ref.kind, ref.repo_id, snapshot.commit),
+            ).fetchone()
+        return row is not None and row[0] == credential
 
     def entries(self) -> list[StoredEntry]:
         with self._tx() as conn:
@@ -292,6 +318,7 @@ class Store:
                 conn.execute("DELETE FROM urls")
                 conn.execute("DELETE FROM links")
                 conn.execute("DELETE FROM identified")
+                conn.execute("DELETE FROM gated_reads")
             else:
                 n = conn.execute("DELETE FROM snapshots WHERE repo=?", (repo,)).rowcount
                 conn.execute("DELETE FROM refs WHERE repo=?", (repo,))
@@ -363,6 +390,8 @@ class _Deferred:
 #: Problems that belong to the commit itself; network failures and gating (which depends on
 #: the token of the run) are not kept, so the next run tries those files again.
 _LASTING = frozenset({"too-large", "not-found", "malformed"})
+#: Refusals that depend on who reads: final for the same credential, not for another.
+_GATING = frozenset({"gated-no-token", "gated-not-accepted", "access-denied"})
 
 
 def _now() -> str:
