@@ -28,7 +28,8 @@ DERIVED_PHRASE = re.compile(
     r"|gguf\s+(?:version|format|files|model)\s+(?:of|for)"
     r"|based\s+on|built\s+(?:on|upon)|converted\s+from|derived\s+from|distilled\s+from"
     r"|merge\s+of|merged\s+from|lora\s+(?:adapter\s+)?(?:of|for)|adapter\s+for"
-    r"|continued\s+pre-?training\s+(?:of|from))",
+    r"|continued\s+pre-?training\s+(?:of|from)"
+    r"|base\s+(?:model\s+)?(?:of\s+(?:this|the|our)\s+model\s+)?(?:is|was))",
     re.IGNORECASE,
 )
 #: Model-card template fields whose whole value names the base ("Finetuned from model: X").
@@ -40,6 +41,9 @@ BASE_FIELD = re.compile(
 MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 BACKTICK = re.compile(r"`([^`\s]{2,80})`")
 BARE_ID = re.compile(r"(?<![\w/.-])([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?![\w/-])")
+#: A model name written bare in prose ("Qwen2.5-3B-Instruct", "Llama-2-13b"): a letter first,
+#: and a hyphen and a digit inside, so plain words and version numbers are not taken for names.
+BARE_NAME = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z0-9]+)+)(?![\w/-])")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class BaseMention:
     text: str
     ids: tuple[str, ...]
     names: tuple[str, ...]
+    #: Names written bare in the sentence ("Qwen2.5-3B-Instruct"): data and other projects are
+    #: named the same way, so a reader keeps only those it can resolve (the family table).
+    bare: tuple[str, ...] = ()
 
 
 def _looks_like_repo(text: str) -> bool:
@@ -94,6 +101,11 @@ def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
         names = [m.group(1) for m in MD_LINK.finditer(tail)] + [
             m.group(1) for m in BACKTICK.finditer(tail)
         ]
+        bare = tuple(
+            n
+            for n in BARE_NAME.findall(BACKTICK.sub(" ", MD_LINK.sub(" ", tail)))
+            if "-" in n and re.search(r"\d", n) and len(n) <= 80
+        )
         if field_match and not ids and not names:
             names = [tail.strip(" *_`[]")[:80]]
         clean = []
@@ -111,8 +123,10 @@ def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
             if clean
             else tuple(n.strip() for n in names if n.strip() and "/" not in n.strip(" /"))
         )
-        if clean or plain:
-            yield BaseMention(number, line.strip(), tuple(dict.fromkeys(clean)), plain)
+        if clean or plain or bare:
+            yield BaseMention(
+                number, line.strip(), tuple(dict.fromkeys(clean)), plain, () if clean else bare
+            )
 
 
 def gguf_bases(gguf: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:

@@ -179,6 +179,16 @@ def test_a_restriction_that_does_not_settle_commercial_use_leaves_it_unknown(
     assert "commercial-statement-undecided" in _rules(model, "commercial_use")
 
 
+def test_a_licence_named_in_prose_binds_like_the_declared_one(
+    doc: dict[str, dict[str, Any]],
+) -> None:
+    model = doc["decl-org/prose-community-licence"]
+    assert _statuses(model) == ("restricted", "conditional")
+    excerpts = [e["excerpt"] for e in _rules(model)["hygiene.declarations-agree"]["evidence"]]
+    assert any("Llama 3.1 Community License" in x for x in excerpts)
+    assert any("license: apache-2.0" in x for x in excerpts)
+
+
 def test_phrases_are_data() -> None:
     from openaudit.facts.declarations import signals
 

@@ -196,7 +196,7 @@ def test_family_matching_is_by_whole_words(text: str, expected: list[str]) -> No
     from openaudit.facts.lineage import _match_families
     from openaudit.kb.loader import family_words, load_families
 
-    assert [f.id for f in _match_families(family_words(text), load_families())] == expected
+    assert [f.id for f, _ in _match_families(family_words(text), load_families())] == expected
 
 
 def test_new_fixtures_are_documented() -> None:

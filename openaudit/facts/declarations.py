@@ -283,8 +283,15 @@ def _prose_licence(ctx: Context, line: str) -> tuple[list[str], str] | None:
 def statements(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
     """Every declaration beyond the `license` field that restricts or names the terms."""
     out: list[dict[str, Any]] = []
+    governing = set(ctx.value("licence.ids", []))
     for reader in (_names, _titles, _gate, _metadata, _prose):
         for item in reader(ctx, snap):
+            if (
+                item["licence_ids"]
+                and set(item["licence_ids"]) <= governing
+                and not item["restricted"]
+            ):
+                continue  # prose naming the licence the card declares adds nothing
             if item["id"] not in {s["id"] for s in out}:
                 out.append(item)
             if len(out) >= _MAX_STATEMENTS:

@@ -11,6 +11,7 @@ Family names that imply a licence come from `licenses/families/families.yml`, ne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,10 @@ def _prose_bases(ctx: Context, snap: Snapshot, text: str, out: Declared) -> None
                 out.claim(repo_id, "prose", ev)
         for name in mention.names:
             out.names.append((name, ev))
+        for name in mention.bare:
+            # A bare name counts only where the family table resolves it: "Dolly-15k" is data.
+            if name not in mention.names and _match_families(family_words(name), ctx.kb.families):
+                out.names.append((name, ev))
 
 
 @dataclass(frozen=True)
@@ -161,10 +166,42 @@ class FamilyClaim:
     text: str
     via: str
     evidence: Evidence
+    #: The licences of the member claimed: the family's, or those of the size named.
+    licences: tuple[str, ...] = ()
+    size: str | None = None
 
 
-def _match_families(words: tuple[str, ...], families: tuple[ModelFamily, ...]) -> list[ModelFamily]:
-    """Families named in `words`; a longer name wins over one it contains ("llama 3 1" > "llama")."""
+_SIZE = re.compile(r"^\d+(?:\.\d+)?[bm]$")
+
+
+def _size_after(words: tuple[str, ...], end: int) -> str | None:
+    """A size ("3b", "0.5b", "72b") among the few words after a family name."""
+    for i in range(end, min(end + 4, len(words))):
+        w = words[i]
+        if _SIZE.match(w):
+            return w
+        if w.isdigit() and i + 1 < len(words) and re.fullmatch(r"\d+[bm]", words[i + 1]):
+            return f"{w}.{words[i + 1]}"  # "0.5B" folds to "0", "5b"
+    return None
+
+
+def _size_of(total: Any, family: ModelFamily) -> str | None:
+    """The size key whose parameter count is within 20 % of the model's own count."""
+    if not isinstance(total, (int, float)) or total <= 0:
+        return None
+    for key, _ in family.sizes:
+        scale = 1e9 if key.endswith("b") else 1e6
+        nominal = float(key[:-1]) * scale
+        if abs(total - nominal) <= 0.2 * nominal:
+            return key
+    return None
+
+
+def _match_families(
+    words: tuple[str, ...], families: tuple[ModelFamily, ...]
+) -> list[tuple[ModelFamily, int]]:
+    """Families named in `words` with where the name ends; a longer name wins over one it
+    contains ("llama 3 1" over "llama")."""
     spans: list[tuple[int, int, ModelFamily]] = []
     for fam in families:
         for name in fam.names:
@@ -177,15 +214,23 @@ def _match_families(words: tuple[str, ...], families: tuple[ModelFamily, ...]) -
         for s in spans
         if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
     ]
-    return list(dict.fromkeys(s[2] for s in kept))
+    out: dict[str, tuple[ModelFamily, int]] = {}
+    for _, end, fam in kept:
+        out.setdefault(fam.id, (fam, end))
+    return list(out.values())
 
 
 def family_claims(
     ctx: Context, snap: Snapshot, names: list[tuple[str, Evidence]], base_ids: list[str]
 ) -> list[FamilyClaim]:
-    """Restricted families claimed by author tags, the repo's name, and names of its bases."""
+    """Restricted families claimed by author tags, the repo's name, and names of its bases.
+
+    A family's own publisher does not claim it, nor does a model's name in its own card; a size
+    after the name ("Qwen2.5-3B") or the model's parameter count picks the member's licence.
+    """
     families = ctx.kb.families
     meta = ctx.card(snap).metadata
+    owner, _, own_name = snap.ref.repo_id.lower().partition("/")
     author_tags = {t.lower() for t in _as_ids(meta.get("tags"))}
     config = snap.info.get("config")
     model_type = config.get("model_type") if isinstance(config, Mapping) else None
@@ -193,6 +238,8 @@ def family_claims(
     gguf = snap.info.get("gguf")
     if isinstance(gguf, Mapping) and gguf.get("architecture"):
         arch.add(str(gguf["architecture"]).lower())
+    st = snap.info.get("safetensors")
+    total = st.get("total") if isinstance(st, Mapping) else None
     texts: list[tuple[str, str, Evidence, bool]] = []
     for tag in snap.info.get("tags") or ():
         if isinstance(tag, str) and ":" not in tag:
@@ -204,6 +251,8 @@ def family_claims(
     name = snap.ref.repo_id.split("/", 1)[-1]
     texts.append((name, "name", Evidence("api", "id", snap.ref.repo_id, snap.url()), True))
     for text, ev in names:
+        if text.strip().lower().split("/")[-1] == own_name:
+            continue  # the model naming itself is no claim on a family
         texts.append((text, "base name", ev, True))
     for base in base_ids:
         texts.append(
@@ -212,7 +261,10 @@ def family_claims(
     out: list[FamilyClaim] = []
     seen: set[tuple[str, str]] = set()
     for text, via, ev, authored in texts:
-        for fam in _match_families(family_words(text), families):
+        words = family_words(text)
+        for fam, end in _match_families(words, families):
+            if owner in fam.publishers and via in ("tag", "name", "base name"):
+                continue  # the family's own publisher names its own models
             if via == "tag" and text.lower() in arch:
                 continue  # the model's architecture names the code it runs on, not its weights' origin
             if via == "tag" and text.lower() in fam.hub_architecture_tags and not authored:
@@ -220,11 +272,37 @@ def family_claims(
             if (fam.id, text.lower()) in seen:
                 continue
             seen.add((fam.id, text.lower()))
-            out.append(FamilyClaim(fam, text, via, ev))
+            size = _size_after(words, end)
+            if size is None and via == "name":
+                size = _size_of(total, fam)
+            if fam.sizes and size not in dict(fam.sizes) and not fam.licences:
+                continue  # a family whose licence depends on the size, and no size is named
+            licences = fam.licences_for(size)
+            entries = [ctx.kb.get(i) for i in licences]
+            if licences and all(e is not None and e.free for e in entries):
+                continue  # this member is under free terms: no restricted family is claimed
+            out.append(FamilyClaim(fam, text, via, ev, licences, size))
     # A family whose variant the name cannot fix ("llama") adds nothing once a variant is named.
-    if any(c.family.licences for c in out):
-        out = [c for c in out if c.family.licences]
+    if any(c.licences for c in out):
+        out = [c for c in out if c.licences]
     return out
+
+
+def honoured(
+    claim: FamilyClaim, effective: Mapping[str, Any], families: tuple[ModelFamily, ...]
+) -> bool:
+    """A claim is honoured by the member's licence, or by the licence of a newer member of the
+    same line: a Llama 3.1 model named "Llama-3-..." carries a Llama licence, not a false one."""
+    if any(lic in effective for lic in claim.licences):
+        return True
+    if not claim.family.series:
+        return False
+    for fam in families:
+        if fam.series == claim.family.series and fam.order >= claim.family.order:
+            member = set(fam.licences) | {lic for _, ls in fam.sizes for lic in ls}
+            if member & set(effective):
+                return True
+    return False
 
 
 def _derivative_signals(
@@ -428,21 +506,22 @@ def extract(ctx: Context) -> Iterator[Fact]:
         {
             "family": c.family.id,
             "name": c.family.name,
-            "licences": list(c.family.licences),
+            "licences": list(c.licences),
+            "size": c.size,
             "text": c.text,
             "via": c.via,
         }
         for c in claims
     ]
     yield Fact("lineage.family_claims", claim_rows, tuple(c.evidence for c in claims))
-    unmet = [c for c in claims if not any(lic in effective for lic in c.family.licences)]
+    unmet = [c for c in claims if not honoured(c, effective, kb.families)]
     unmet_ev = tuple(c.evidence for c in unmet)
     yield Fact(
         "lineage.restricted_family",
         [f"{c.family.id} ({c.via} '{c.text}')" for c in unmet],
         unmet_ev + tuple(own_ev),
     )
-    family_ids = list(dict.fromkeys(lic for c in unmet for lic in c.family.licences))
+    family_ids = list(dict.fromkeys(lic for c in unmet for lic in c.licences))
     family_entries = [e for e in (kb.get(i) for i in family_ids) if e is not None]
     from openaudit.facts.licence import terms as licence_terms
 

@@ -344,6 +344,22 @@ class ModelFamily:
     #: Tags the Hub derives from `model_type`: they name the code, not the weights' origin.
     hub_architecture_tags: tuple[str, ...] = ()
     source: str = ""
+    #: Hub owners that publish the family: their own models do not "claim" it.
+    publishers: tuple[str, ...] = ()
+    #: Families of one line (`llama`) ordered by release: a newer member's licence honours an
+    #: older member's claim (a Llama 3.1 model named "Llama-3-..." carries a Llama licence).
+    series: str = ""
+    order: int = 0
+    #: Size-dependent licences: ("3b", licences) pairs, read from the size after the name or the
+    #: model's parameter count; `licences` then applies to every other size.
+    sizes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def licences_for(self, size: str | None) -> tuple[str, ...]:
+        """The licences of the member of `size` (e.g. "3b"); the family's default otherwise."""
+        for key, licences in self.sizes:
+            if size == key:
+                return licences
+        return self.licences
 
 
 def family_words(text: str) -> tuple[str, ...]:
@@ -394,6 +410,30 @@ def _read_families(file: Path, kb: KnowledgeBase) -> tuple[ModelFamily, ...]:
                     str(t).lower() for t in item.get("hub_architecture_tags") or ()
                 ),
                 source=str(item.get("source", "")).strip(),
+                publishers=tuple(str(p).lower() for p in item.get("publishers") or ()),
+                series=str(item.get("series") or ""),
+                order=int(item.get("order") or 0),
+                sizes=_sizes(item.get("sizes"), at, item["id"], kb),
             )
         )
+    return tuple(out)
+
+
+def _sizes(
+    raw: Any, at: str, fid: str, kb: KnowledgeBase
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(f"{at} ({fid}): sizes: expected a mapping of size to licences")
+    out = []
+    for size, licences in raw.items():
+        if not re.fullmatch(r"\d+(\.\d+)?[bm]", str(size)) or not isinstance(licences, list):
+            raise KnowledgeBaseError(f"{at} ({fid}): sizes: '{size}' must be like 3b or 0.5b")
+        for lic in licences:
+            if kb.get(lic) is None:
+                raise KnowledgeBaseError(
+                    f"{at} ({fid}): sizes: '{lic}' is not in the knowledge base"
+                )
+        out.append((str(size), tuple(licences)))
     return tuple(out)
