@@ -53,9 +53,17 @@ class CheckOptions:
 
 
 def default_lock_path(paths: Sequence[Path]) -> Path:
-    """`openaudit.lock` in the first folder checked (the repository root, usually)."""
+    """The nearest `openaudit.lock` up from the first PATH (to the repository root), else a
+    new one in the first folder checked: `check src/app.py` finds the repository's lockfile."""
     first = paths[0] if paths else Path(".")
-    return (first if first.is_dir() else first.parent) / LOCK_FILE
+    start = first if first.is_dir() else first.parent
+    folder = start.resolve()
+    while True:
+        if (folder / LOCK_FILE).is_file():
+            return _relative(folder / LOCK_FILE)
+        if (folder / ".git").exists() or folder.parent == folder:
+            return start / LOCK_FILE
+        folder = folder.parent
 
 
 class Policies:
