@@ -12,9 +12,11 @@ Scorecard for callers that need the whole set.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,8 @@ from typing import Any, Self
 
 from openaudit import __version__
 from openaudit.facts import extract
-from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoint_from_env
+from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoint_from_env, retry
+from openaudit.hub.collect import Limits, contained
 from openaudit.hub.links import LinkReader
 from openaudit.hub.retry import Retrier
 from openaudit.kb import KnowledgeBase, load_kb
@@ -51,6 +54,10 @@ class AuditOptions:
     rules_dirs: tuple[Path, ...] = field(default_factory=tuple)
     #: Hosts licence links may be read from (None: `OPENAUDIT_LINK_HOSTS`, else any).
     link_hosts: frozenset[str] | None = None
+    #: Seconds the whole batch may take (`--deadline`); unfinished models are reported so.
+    deadline: float | None = None
+    #: Seconds one model may take, bases and links included (`--model-deadline`).
+    model_deadline: float | None = None
 
 
 #: Called after each verdict with (done, total or None, the verdict).
@@ -90,7 +97,12 @@ class Run:
             depth=options.depth,
             with_datasets=options.with_datasets,
             links=self.links,
+            limits=Limits(
+                batch=retry.Deadline(options.deadline), model_seconds=options.model_deadline
+            ),
         )
+        #: Set by a signal handler: stop scheduling, finish the report (SIGINT 2, SIGTERM 15).
+        self.stop_signal: int | None = None
         self.kb = load_kb()
         persist = (
             (self.store.get_identified, self.store.put_identified)
@@ -145,8 +157,9 @@ class Run:
                 if len(window) >= 2 * jobs:
                     break
             while window:
-                bundle = window.popleft().result()
-                nxt = next(pending, None)
+                bundle = self._wait(window[0])
+                window.popleft()
+                nxt = next(pending, None) if self.stop_signal is None else None
                 if nxt is not None:
                     window.append(pool.submit(self.collector.collect, nxt))
                 yield bundle
@@ -156,19 +169,74 @@ class Run:
                 fut.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _wait(self, future: Future[Bundle]) -> Bundle:
+        """The next bundle, checking for a stop request while it is fetched."""
+        while True:
+            if self.stop_signal is not None:
+                raise Stopped(self.stop_signal)
+            try:
+                return future.result(timeout=0.1)
+            except FutureTimeout:
+                continue
+
+    def stop(self, signum: int) -> None:
+        """Ask the run to stop scheduling; safe to call from a signal handler.
+
+        The batch deadline is expired at once, so fetches in flight end at their next
+        check instead of holding the report back.
+        """
+        self.stop_signal = signum
+        self.collector.limits.batch.expire()
+
     def verdict(self, bundle: Bundle) -> Verdict:
-        return _verdict(bundle, self.kb, self.judge, self.identify)
+        try:
+            return _verdict(bundle, self.kb, self.judge, self.identify)
+        except Exception as exc:  # one hostile repository never ends the batch
+            if os.environ.get("OPENAUDIT_DEBUG"):
+                raise
+            problem = contained(str(bundle.ref), exc)
+            empty = Bundle(ref=bundle.ref, root=None, problems=(problem,))
+            return _verdict(empty, self.kb, self.judge, self.identify)
 
     def verdicts(
         self, refs: Sequence[ModelRef], progress: Progress | None = None
     ) -> Iterator[Verdict]:
-        """One verdict per reference, in input order, each as soon as its bundle is in."""
+        """One verdict per reference, in input order, each as soon as its bundle is in.
+
+        After a stop request the models not finished are still yielded, each marked as
+        not audited because the run was interrupted: the report is complete and valid.
+        """
         total = len(refs)
-        for done, bundle in enumerate(self.bundles(refs), 1):
-            v = self.verdict(bundle)
-            if progress is not None:
-                progress(done, total, v)
-            yield v
+        done = 0
+        try:
+            for bundle in self.bundles(refs):
+                v = self.verdict(bundle)
+                done += 1
+                if progress is not None:
+                    progress(done, total, v)
+                yield v
+                if self.stop_signal is not None:
+                    raise Stopped(self.stop_signal)
+        except Stopped as stop:
+            name = {2: "SIGINT", 15: "SIGTERM"}.get(stop.signum, f"signal {stop.signum}")
+            for ref in refs[done:]:
+                problem = Problem(
+                    str(ref), "interrupted", f"not audited: the run was stopped ({name})"
+                )
+                yield _verdict(
+                    Bundle(ref=ref, root=None, problems=(problem,)),
+                    self.kb,
+                    self.judge,
+                    self.identify,
+                )
+
+
+class Stopped(Exception):
+    """The run was asked to stop (a signal)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum
 
 
 def audit_iter(refs: Sequence[ModelRef], options: AuditOptions) -> Iterator[Verdict]:

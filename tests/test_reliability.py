@@ -147,3 +147,30 @@ def test_a_passing_fault_heals_and_nothing_transient_is_stored(
     # Offline, the store answers with the same complete snapshot: no fault was frozen in it.
     offline = audit_json(fixture_hub.url, tmp_path, TARGET, extra=("--offline",))
     assert offline.json()["models"][0]["errors"] == []
+
+
+def test_an_unread_dataset_leaves_commercial_use_unknown(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    """apache-on-nc-data is trained on a non-commercial dataset: unread, it cannot look allowed."""
+    model_id = "trap-org/apache-on-nc-data"
+    fixture_hub.fail("/api/datasets/", status=503, times=None)
+    run = audit_json(fixture_hub.url, tmp_path, model_id)
+    assert run.code == 3  # incomplete, and said so
+    model = run.json()["models"][0]
+    assert model["commercial_use"]["status"] == "unknown"
+    rules = [f["rule"] for f in model["commercial_use"]["findings"]]
+    assert "lineage.dataset-unread" in rules
+
+
+def test_an_unread_card_leaves_the_licence_unknown(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    """tiny-apache-encoder's metadata says apache-2.0; with its card and LICENSE unread, the
+    audit may not call it open or allowed: they could say otherwise."""
+    fixture_hub.fail(f"/{OTHER}/resolve/", status=503, times=None)
+    run = audit_json(fixture_hub.url, tmp_path, OTHER)
+    assert run.code == 3
+    model = run.json()["models"][0]
+    assert model["licence"]["status"] == "unknown"
+    assert model["commercial_use"]["status"] == "unknown"
+    rules = {f["rule"] for d in ("licence", "commercial_use") for f in model[d]["findings"]}
+    assert {"licence-files-unread", "commercial-files-unread"} <= rules

@@ -17,6 +17,15 @@ from tests.conftest import FIXTURE_HUB_DIR
 
 #: Outcomes that need more than one audit to happen, with the test that produces them.
 COVERED_ELSEWHERE = {
+    ("licence-files-unread", "false"): (
+        "tests/test_reliability.py::test_an_unread_card_leaves_the_licence_unknown"
+    ),
+    ("commercial-files-unread", "false"): (
+        "tests/test_reliability.py::test_an_unread_card_leaves_the_licence_unknown"
+    ),
+    ("lineage.dataset-unread", "missing"): (
+        "tests/test_reliability.py::test_an_unread_dataset_leaves_commercial_use_unknown"
+    ),
     (
         "hygiene.linked-licence-unchanged",
         "false",

@@ -28,7 +28,7 @@ def audit(fmt: str, output: Path | None, **opts: Any) -> None:
     HF_TOKEN is used for gated repositories and never printed or stored.
     Table and JSON reports are written model by model, in input order, as each is done.
     """
-    from openaudit.cli.common import audit_plan, open_output, stored_audit
+    from openaudit.cli.common import audit_plan, open_output, stop_on_signals, stored_audit
     from openaudit.cli.progress import Progress
     from openaudit.pipeline import Run
     from openaudit.report import write
@@ -45,21 +45,29 @@ def audit(fmt: str, output: Path | None, **opts: Any) -> None:
         Run(options) as run,
         Progress(len(refs), quiet=opts["quiet"], verbose=opts["verbose"]) as progress,
         open_output(output) as out,
+        stop_on_signals(run),
     ):
         verdicts = run.verdicts(refs, progress=progress)
         write(run.scorecard(), (_note(v, missing) for v in verdicts), fmt, out)
+    if run.stop_signal is not None:
+        click.echo(f"openaudit: interrupted; the report lists {len(missing)} unfinished", err=True)
+        sys.exit(128 + run.stop_signal)
     _exit_if_missing(missing, len(refs))
 
 
 def _exit_if_missing(missing: list[str], total: int) -> None:
     if missing:
         click.echo(
-            f"openaudit: {len(missing)} of {total} not audited: {', '.join(missing)}", err=True
+            f"openaudit: {len(missing)} of {total} not audited or incomplete: {', '.join(missing)}",
+            err=True,
         )
         sys.exit(3)
 
 
 def _note(verdict: Any, missing: list[str]) -> Any:
-    if not verdict.audited:
+    """Collect the models not audited, or audited with evidence a passing failure kept unread."""
+    from openaudit.hub.retry import UNFINISHED
+
+    if not verdict.audited or any(e.reason in UNFINISHED for e in verdict.errors):
         missing.append(verdict.id)
     return verdict

@@ -207,7 +207,24 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
         help="Extra rule pack (pack.yml or a folder of packs). Repeatable.",
     ),
     click.option(
-        "--timeout", type=float, default=20.0, show_default=True, help="Seconds per Hub request."
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=20.0,
+        show_default=True,
+        help="Seconds per request, the whole answer included (a slow body counts).",
+    ),
+    click.option(
+        "--deadline",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Seconds for the whole batch; models not finished by then are reported incomplete.",
+    ),
+    click.option(
+        "--model-deadline",
+        type=click.FloatRange(min=0.1),
+        default=300.0,
+        show_default=True,
+        help="Seconds for one model, its bases, datasets and links included.",
     ),
     click.option(
         "--depth",
@@ -294,6 +311,13 @@ def stored_audit(opts: dict[str, Any]) -> Scorecard | None:
     return read_audit(stored)
 
 
+def hub_offline() -> bool:
+    """`HF_HUB_OFFLINE=1` (huggingface_hub's own switch) means `--offline`: the store answers."""
+    import os
+
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
+
+
 def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
     """The references and pipeline options the command-line options ask for."""
     from openaudit.pipeline import AuditOptions
@@ -324,10 +348,38 @@ def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
         endpoint=opts["endpoint"],
         cache_dir=opts["cache_dir"],
         use_store=not opts["no_cache"],
-        offline=opts["offline"],
+        offline=opts["offline"] or hub_offline(),
         timeout=opts["timeout"],
+        deadline=opts.get("deadline"),
+        model_deadline=opts.get("model_deadline"),
         depth=opts["depth"],
         workers=opts["jobs"],
         rules_dirs=tuple(opts["rules_dirs"]),
     )
     return refs, options
+
+
+@contextmanager
+def stop_on_signals(run: Any) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the run to stop: the report is finished, unfinished models marked.
+
+    A second SIGINT while stopping falls back to the default (an immediate interrupt).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        if run.stop_signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        run.stop(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

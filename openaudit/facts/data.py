@@ -195,7 +195,11 @@ def extract(ctx: Context) -> Iterator[Fact]:
         for d in datasets
         if any(t["commercial_use"] == "prohibited" for t in d["terms"])
     ]
-    yield Fact("data.noncommercial", nc, ev if nc else ())
+    unread = [d["id"] for d in datasets if d["status"] == "unreadable"]
+    if unread and not nc:  # an unread dataset may forbid it: not known, rather than none
+        yield Fact("data.noncommercial", None, ev, note=f"not read: {', '.join(unread)}")
+    else:
+        yield Fact("data.noncommercial", nc, ev if nc else ())
 
     text = ctx.card(root).text
     section: dict[str, Any] | None = None

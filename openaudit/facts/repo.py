@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from openaudit.facts.context import Context
+from openaudit.hub.retry import UNFINISHED
 from openaudit.model import Evidence, Fact, Snapshot
 
 
@@ -29,6 +30,15 @@ def extract(ctx: Context) -> Iterator[Fact]:
         return
     problems.extend(snap.problems)
     yield Fact("repo.readable", True)
+    passing = [p for p in snap.problems if p.reason in UNFINISHED]
+    yield Fact(
+        "repo.unread",
+        [f"{p.subject} ({p.reason})" for p in passing],
+        tuple(
+            Evidence("file", p.subject, f"not read: {p.reason}: {p.detail}", snap.url(p.subject))
+            for p in passing
+        ),
+    )
     yield Fact("repo.snapshot", snap.commit or snap.ref.local_path, snapshot_evidence(ctx, snap))
     yield Fact("repo.origin", snap.origin)
     if snap.commit:

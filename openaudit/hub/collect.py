@@ -8,6 +8,7 @@ Offline, only the store answers, and what it lacks is named.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +16,42 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openaudit.cardtext import adapter_base, base_mentions, gguf_bases
+from openaudit.hub import retry
 from openaudit.hub.client import HubClient, HubError
 from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
 from openaudit.hub.memo import Once
 from openaudit.hub.store import Store
 from openaudit.model import Bundle, LinkedText, ModelRef, Problem, Snapshot
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time and breadth bounds of one run; each cap that is reached is reported on the model."""
+
+    #: The whole batch's deadline (shared by every worker).
+    batch: retry.Deadline = field(default_factory=lambda: retry.Deadline(None))
+    #: Seconds one model (with its bases, datasets and links) may take.
+    model_seconds: float | None = None
+    max_bases: int = 16
+    max_datasets: int = 16
+
+
+def contained(subject: str, exc: BaseException) -> Problem:
+    """An unexpected failure while reading one repository, as that model's problem."""
+    if isinstance(exc, RecursionError | MemoryError):
+        return Problem(
+            subject,
+            "malformed",
+            f"the repository's data is too deep or too large ({type(exc).__name__})",
+        )
+    return Problem(
+        subject,
+        "error",
+        f"could not be audited: unexpected {type(exc).__name__} while reading it "
+        "(a bug: please report it; OPENAUDIT_DEBUG=1 shows the traceback)",
+    )
+
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -103,7 +134,9 @@ class Collector:
         depth: int = DEFAULT_DEPTH,
         with_datasets: bool = True,
         links: LinkReader | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.client = client
         self.store = store
         self.offline = offline
@@ -131,11 +164,20 @@ class Collector:
             return list(pool.map(self.collect, refs))
 
     def collect(self, ref: ModelRef) -> Bundle:
-        """One model's bundle; its store writes are one transaction (`Store.batch`)."""
-        if self.store is None:
-            return self._collect(ref)
-        with self.store.batch():
-            return self._collect(ref)
+        """One model's bundle within its deadline; whatever goes wrong stays this model's problem.
+
+        Its store writes are one transaction (`Store.batch`).
+        """
+        with retry.under(self.limits.batch), retry.deadline(self.limits.model_seconds):
+            try:
+                if self.store is None:
+                    return self._collect(ref)
+                with self.store.batch():
+                    return self._collect(ref)
+            except Exception as exc:  # one hostile repository never ends the batch
+                if os.environ.get("OPENAUDIT_DEBUG"):
+                    raise
+                return Bundle(ref=ref, root=None, problems=(contained(str(ref), exc),))
 
     def _collect(self, ref: ModelRef) -> Bundle:
         try:
@@ -155,6 +197,8 @@ class Collector:
         self._follow_bases(root, walk, depth=self.depth, seen={f"model:{ref.repo_id}"}, prose=True)
         if self.with_datasets:
             for ds in related_refs(root)[1]:
+                if not self._room(walk, "dataset", self.limits.max_datasets, ref.repo_id):
+                    break
                 self._add(ModelRef(ds, kind="dataset", origin=f"dataset of {ref.repo_id}"), walk)
         if self.store is not None and root.commit is not None and not self.offline:
             self.store.put_links(root, walk.links)
@@ -175,10 +219,27 @@ class Collector:
             key = f"model:{base}"
             if key in seen:
                 continue  # a cycle, or a base shared by two parents: read once
+            if not self._room(walk, "model", self.limits.max_bases, snap.ref.repo_id):
+                return
             seen.add(key)
             child = self._add(ModelRef(base, origin=f"base model of {snap.ref.repo_id}"), walk)
             if child is not None:
                 self._follow_bases(child, walk, depth - 1, seen)
+
+    def _room(self, walk: _Walk, kind: str, cap: int, owner: str) -> bool:
+        """Whether one more related repo of `kind` may be read; the cap is reported once."""
+        count = sum(1 for k in walk.related if k.startswith(f"{kind}:"))
+        count += sum(1 for p in walk.problems if p.subject.startswith(f"{kind}:"))
+        if count < cap:
+            return True
+        subject = f"{kind}s of {owner}"
+        if not any(p.subject == subject for p in walk.problems):
+            walk.problems.append(
+                Problem(
+                    subject, "capped", f"more than {cap} related {kind}s named: the rest not read"
+                )
+            )
+        return False
 
     def _add(self, ref: ModelRef, walk: _Walk) -> Snapshot | None:
         key = f"{ref.kind}:{ref.repo_id}"
@@ -213,6 +274,10 @@ class Collector:
             snap = self._memo.get(key, lambda: self._read(ref))
         except HubError as exc:  # a fresh exception per asker: tracebacks are not shared
             raise HubError(exc.problem) from None
+        except retry.DeadlineExceeded:  # this asker's time, not an answer about the repo
+            raise HubError(
+                Problem(ref.repo_id, "deadline", "not read: the deadline was reached first")
+            ) from None
         return snap if snap.ref == ref else replace(snap, ref=ref)
 
     def _read(self, ref: ModelRef) -> Snapshot:
@@ -231,7 +296,12 @@ class Collector:
                     ref.repo_id, "offline-missing", f"revision {rev} is not in the evidence store"
                 )
             )
-        info = self.client.resolve_info(ref)
+        try:
+            info = self.client.resolve_info(ref)
+        except HubError as exc:
+            if exc.problem.reason == "deadline":
+                raise retry.DeadlineExceeded(exc.problem.detail) from None
+            raise
         commit = info.get("sha")
         if store is not None and isinstance(commit, str):
             stored = store.get(ref, commit)

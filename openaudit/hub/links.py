@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from openaudit.hub.memo import Once
-from openaudit.hub.retry import TRANSIENT, Retrier, Transient
+from openaudit.hub.retry import TRANSIENT, DeadlineExceeded, Retrier, Transient
 from openaudit.hub.store import Store
 from openaudit.model import LinkedText, Problem, Snapshot
 
@@ -182,6 +182,8 @@ def _transient(exc: BaseException) -> Transient | None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DeadlineExceeded):
+        return "deadline"
     if isinstance(exc, _HTTPStatus):
         if exc.status == 404:
             return "not-found"

@@ -41,13 +41,14 @@ import contextlib
 import copy
 import hashlib
 import json
+import random
 import re
 import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -247,6 +248,10 @@ class ReplayHub:
         self.gated_open = gated_open
         self.requests: list[RequestRecord] = []
         self.faults: list[FaultRule] = []
+        #: Random transient faults (see :meth:`chaos`): rate, generator, and how many were sent.
+        self._chaos_rate = 0.0
+        self._chaos_rng = random.Random(0)
+        self.chaos_faults = 0
         self._extra_repos: dict[tuple[str, str], Repo] = {}
         self._aliases: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.RLock()
@@ -326,6 +331,7 @@ class ReplayHub:
         with self._lock:
             self.requests.clear()
             self.faults.clear()
+            self._chaos_rate = 0.0
             self._extra_repos.clear()
             self._aliases.clear()
             self.accepted_tokens = set(self._default_accepted)
@@ -391,6 +397,21 @@ class ReplayHub:
     def clear_faults(self) -> None:
         with self._lock:
             self.faults.clear()
+            self._chaos_rate = 0.0
+
+    def chaos(self, rate: float, seed: int = 0) -> None:
+        """Answer a fraction ``rate`` of all requests with a random transient fault.
+
+        The faults are those of a flaky Hub or network: 500, 502, 503, 429 (``Retry-After: 0``),
+        a reset connection, a truncated body, a malformed 200 body. ``seed`` makes a run
+        repeatable (given the same order of requests). ``rate=0`` turns it off.
+        """
+        if not 0 <= rate < 1:
+            raise ValueError("rate must be in [0, 1)")
+        with self._lock:
+            self._chaos_rate = rate
+            self._chaos_rng = random.Random(seed)
+            self.chaos_faults = 0
 
     def add_repo(
         self,
@@ -447,11 +468,26 @@ class ReplayHub:
                 if rule.matches(method, path):
                     rule.hits += 1
                     return rule
+            if self._chaos_rate and self._chaos_rng.random() < self._chaos_rate:
+                self.chaos_faults += 1
+                return self._chaos_rng.choice(_CHAOS)(path)
         return None
 
     def _record(self, method: str, path: str, status: int, authorized: bool) -> None:
         with self._lock:
             self.requests.append(RequestRecord(method, path, status, authorized))
+
+
+#: The transient faults :meth:`ReplayHub.chaos` picks from, with equal odds.
+_CHAOS: tuple[Callable[[str], FaultRule], ...] = (
+    lambda p: FaultRule(p, status=500),
+    lambda p: FaultRule(p, status=502),
+    lambda p: FaultRule(p, status=503),
+    lambda p: FaultRule(p, status=429, headers={"Retry-After": "0"}),
+    lambda p: FaultRule(p, reset=True),
+    lambda p: FaultRule(p, truncate=True),
+    lambda p: FaultRule(p, malformed=True),
+)
 
 
 class _Server(ThreadingHTTPServer):

@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 #: Problem reasons worth another try: the next answer may differ.
 TRANSIENT = frozenset({"rate-limited", "server-error", "network", "timeout", "bad-answer"})
+#: Problems that leave a model incomplete for this run only (exit 3): the next run may read it.
+UNFINISHED = TRANSIENT | {"deadline", "interrupted"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,10 @@ class Deadline:
     def remaining(self) -> float:
         left = self.end - time.monotonic()
         return min(left, self.outer.remaining()) if self.outer is not None else left
+
+    def expire(self) -> None:
+        """End it now (a stop request): requests in flight give up at their next check."""
+        self.end = -math.inf
 
     def expired(self) -> bool:
         return self.remaining() <= 0
@@ -187,9 +193,18 @@ class Budget:
 
 
 def sleep(seconds: float) -> None:
-    """The one place openaudit sleeps between tries (tests replace it)."""
-    if seconds > 0:
-        time.sleep(seconds)
+    """The one place openaudit sleeps between tries (tests replace it).
+
+    Sleeps in short slices so that a stop request (which expires the deadline) is
+    honoured within a tenth of a second, not after a 30 s Retry-After.
+    """
+    end = time.monotonic() + seconds
+    d = current_deadline()
+    while not d.expired():
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.1))
 
 
 class Retrier:
