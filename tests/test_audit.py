@@ -207,15 +207,29 @@ def test_gated_with_token(
 
 
 def test_table_fits_80_columns(all_fixtures: dict[str, dict], fixture_hub: FakeHub, tmp_path: Path) -> None:
-    run = run_cli("audit", *fixture_ids(), "--endpoint", fixture_hub.url, "--cache-dir", str(tmp_path))
+    ids = fixture_ids()
+    run = run_cli("audit", *ids, "--endpoint", fixture_hub.url, "--cache-dir", str(tmp_path))
     lines = run.stdout.splitlines()
     assert lines[0].split() == ["MODEL", "LICENCE", "STATUS", "COMMERCIAL", "WEIGHTS", "OSAID"]
     assert all(len(line) <= 80 for line in lines)
-    rows = {line.split()[0]: line.split() for line in lines[1:] if line and not line.startswith(("!", "Details"))}
-    assert rows["acme/nc-summarizer"][1:4] == ["cc-by-nc-4.0", "restricted", "prohibited"]
-    # Long ids keep their distinguishing end.
-    assert "…ma-3.1-acme-chat-sql-lora" in rows
+    assert "\x1b" not in run.stdout  # not a terminal: no colour
+    table = lines[1 : lines.index("")]
+    rows = {line.split()[0]: line.split() for line in table if not line.startswith(" ")}
+    assert rows["acme/nc-summarizer"][1:5] == ["cc-by-nc-4.0", "restricted", "prohibited", "open"]
+    assert rows["acme/nc-summarizer"][5:] == ["not", "conformant"]  # OSAID in words
+    # Long ids are never cut: their lines (before the status lines wrap) join back to the id.
+    for repo_id in ids:
+        assert repo_id in "".join(line[:21].strip() for line in table), repo_id
+    # Input order, and every unknown or restricted dimension says why.
+    starts = [i for i, line in enumerate(table) if line[:1].strip()]
+    firsts = [table[i][:21].strip() for i in starts]
+    assert [x for x in firsts if x in ids] == [i for i in ids if len(i) <= 21]
+    assert "  why licence restricted: Licence cc-by-nc-4.0 restricts use." in lines
+    # Problems are grouped by cause: one line for the gate, naming the files.
+    gated = [line for line in lines if line.startswith("! acme/auto-gated-vit")]
+    assert len(gated) == 1 and "gated-no-token: 3 not read: README.md" in gated[0]
     assert any(line.startswith("! acme/disabled-model") for line in lines)
+    assert any(line.startswith("Legend: ") for line in lines)
 
 
 def test_markdown_report(fixture_hub: FakeHub, tmp_path: Path) -> None:

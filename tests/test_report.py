@@ -289,3 +289,52 @@ def test_csv_and_json_headers(fixture_hub: FakeHub, tmp_path: Path) -> None:
     assert doc["endpoint"] == fixture_hub.url
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", doc["generated_at"])
     assert doc["models"][0]["audited"] is True
+
+
+def _tty_run(args: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with its standard output on a pseudo-terminal; return what it wrote."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openaudit", *args],
+        stdout=slave,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_terminal_table_colour_width_and_hostile_text(tmp_path: Path) -> None:
+    import os
+
+    folder = hostile_folder(tmp_path)
+    args = ["audit", "--path", str(folder), "--offline", "--cache-dir", str(tmp_path / "c")]
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    coloured = _tty_run(args, {**env, "COLUMNS": "120"})
+    assert "\x1b[3" in coloured  # statuses coloured on a terminal
+    assert max(len(line) for line in coloured.splitlines()) > 80  # the terminal's width is used
+    plain = _tty_run(args, {"NO_COLOR": "1", "COLUMNS": "120"})
+    assert "\x1b" not in plain
+    # The card's own escapes never reach the terminal: no title change, no colour, no clear.
+    assert "pwned" not in coloured
+    for seq in ("\x1b]", "\x1b[2J", "\x07", "\x9b"):
+        assert seq not in coloured
+    assert "evil|org<b>/x](javascript:alert(1))`code`" in plain.replace("\r", "").replace(
+        "\n", ""
+    ).replace(" ", "")

@@ -46,7 +46,7 @@ def row(v: Verdict) -> list[str]:
         *statuses,
         view.OSAID_WORDS.get(v.osaid, v.osaid),
         str(v.mof_class) if v.mof_class else "unclassified",
-        "; ".join(view.problem_groups(v.errors)),
+        "; ".join(view.problem_groups(v.errors, v.id)),
     ]
     return [csv_cell(c) for c in cells]
 

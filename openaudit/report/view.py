@@ -315,11 +315,16 @@ def _viability(d: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def problem_groups(problems: Iterable[Problem]) -> list[str]:
-    """Problems grouped by cause: "gated-no-token: 3 not read: a, b, c", not three lines."""
+def problem_groups(problems: Iterable[Problem], repo_id: str | None = None) -> list[str]:
+    """Problems grouped by cause: "gated-no-token: 3 not read: a, b, c", not three lines.
+
+    Files of the model itself are named by their path alone (`README.md`, not `owner/name/README.md`).
+    """
     groups: dict[tuple[str, str], list[str]] = {}
+    prefix = f"{repo_id}/" if repo_id else None
     for p in problems:
-        groups.setdefault((p.reason, p.detail), []).append(p.subject)
+        subject = p.subject.removeprefix(prefix) if prefix else p.subject
+        groups.setdefault((p.reason, p.detail), []).append(subject)
     out = []
     for (reason, detail), subjects in groups.items():
         named = ", ".join(subjects[:3]) + (
@@ -357,7 +362,7 @@ def card(v: Verdict) -> Card:
         costs=_costs(d),
         viability=_viability(d),
         unknowns=unknowns,
-        problems=tuple(problem_groups(v.errors)),
+        problems=tuple(problem_groups(v.errors, v.id)),
         evidence=tuple(ev.items),
     )
 
