@@ -75,12 +75,12 @@ def cells(v: Verdict) -> list[str]:
 
 
 def _wrap_id(repo_id: str, width: int) -> list[str]:
-    """An id on as many lines as it needs: broken after the owner, then in chunks; never cut."""
+    """An id on as many lines as it needs: broken after the owner, then at hyphens; never cut."""
     owner, sep, name = repo_id.partition("/")
     pieces = [owner + sep, name] if sep else [repo_id]
     lines: list[str] = []
     for piece in pieces:
-        chunks = [piece[i : i + width] for i in range(0, len(piece), width)] or [""]
+        chunks = _wrap(piece, width)
         if lines and len(lines[-1]) + len(chunks[0]) <= width:
             lines[-1] += chunks.pop(0)
         lines.extend(chunks)
