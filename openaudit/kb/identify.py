@@ -89,6 +89,8 @@ PARTIAL_MIN = 0.5
 #: Licence texts looked for in one file, and the words a further one needs at least.
 MAX_PARTS = 4
 MIN_PART_WORDS = 40
+#: Words at the start of a reference that a copy may lack (its title: "MIT License").
+TITLE_WORDS = 12
 #: Changes listed per file, and words quoted per change.
 MAX_CHANGES = 50
 QUOTE_WORDS = 40
@@ -547,31 +549,35 @@ def _compare(
     if tuple(seg) == ref.words:
         return (), 1.0
     ops = _opcodes(seg, ref.words)
-    equal = [op for op in ops if op[0] == "equal"]
-    if not equal:
+    solid = [k for k, op in enumerate(ops) if op[0] == "equal" and op[2] - op[1] >= SHINGLE]
+    if not solid:
         return (), None
+    head, tail = ops[solid[0]], ops[solid[-1]]
+    # File words before the first and after the last solid block of the reference are not
+    # the licence (a notice or title that shares a few words with it): they are outside.
+    found.span = (first + head[1], first + tail[2] - 1)
+    core = ops[solid[0] : solid[-1] + 1]
     share: float | None = None
     if partial:
-        matched = sum(op[2] - op[1] for op in equal)
-        end = equal[-1][4]
-        start_ok = equal[0][3] <= ref.title + 10
-        if start_ok and matched >= 0.9 * end and len(seg) - equal[-1][2] <= SLACK_WORDS:
-            share = end / len(ref.words)
+        matched = sum(op[2] - op[1] for op in core if op[0] == "equal")
+        if head[3] <= max(ref.title, TITLE_WORDS) and matched >= 0.9 * (tail[4] - head[3]):
+            share = tail[4] / len(ref.words)
         if share is None or share < PARTIAL_MIN:
             return (), None
     changes = []
-    for tag, i1, i2, j1, j2 in ops:
-        if tag == "equal":
-            continue
-        if tag == "insert" and i1 == 0 and j2 <= ref.title:
-            continue
-        if tag == "insert" and i1 == len(seg):
-            optional = ref.optional_from is not None and j1 >= ref.optional_from
-            if partial or optional:
-                continue
-        if _immaterial(seg[i1:i2], ref.words[j1:j2]):
+    if head[3] > max(ref.title, TITLE_WORDS):  # the reference's opening words are missing
+        changes.append(
+            _change("insert", first + head[1], first + head[1], 0, head[3], seg, ref, first)
+        )
+    for tag, i1, i2, j1, j2 in core:
+        if tag == "equal" or _immaterial(seg[i1:i2], ref.words[j1:j2]):
             continue
         changes.append(_change(tag, first + i1, first + i2, j1, j2, seg, ref, first))
+    missing_end = tail[4] < len(ref.words)
+    optional = ref.optional_from is not None and tail[4] >= ref.optional_from
+    if missing_end and not partial and not optional:
+        at = first + tail[2]
+        changes.append(_change("insert", at, at, tail[4], len(ref.words), seg, ref, first))
     return tuple(changes[:MAX_CHANGES]), share
 
 
