@@ -27,6 +27,23 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+#: What stands in for a part nested deeper than MAX_DEPTH.
+CUT = f"[not read: nested deeper than {MAX_DEPTH}]"
+
+
+def was_cut(value: Any, depth: int = 0) -> bool:
+    """Whether `clean_tree` cut something out of this (already cleaned) value."""
+    if value == CUT:
+        return True
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return any(was_cut(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(was_cut(v, depth + 1) for v in value)
+    return False
+
+
 class Malformed(ValueError):
     """Input that a bounded parser refused; the message says which bound or syntax."""
 
@@ -45,7 +62,7 @@ def clean_tree(value: Any, depth: int = 0) -> tuple[Any, bool]:
     if isinstance(value, str):
         return clean_text(value), False
     if depth >= MAX_DEPTH and isinstance(value, dict | list | tuple):
-        return None, True
+        return CUT, True
     cut = False
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
@@ -89,12 +106,15 @@ def _depth_ok(text: str | bytes, limit: int) -> bool:
     return True
 
 
-def load_json(text: str | bytes, max_bytes: int = MAX_JSON_BYTES) -> Any:
-    """json.loads with size and depth limits; strings come back cleaned."""
+def load_json(
+    text: str | bytes, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_DEPTH
+) -> Any:
+    """json.loads with size and depth limits; strings come back cleaned, parts deeper than
+    MAX_DEPTH cut (`CUT`), texts deeper than `max_depth` refused before parsing."""
     if len(text) > max_bytes:
         raise Malformed(f"JSON over {max_bytes} bytes")
-    if not _depth_ok(text, MAX_DEPTH):
-        raise Malformed(f"JSON nested deeper than {MAX_DEPTH}")
+    if not _depth_ok(text, max_depth):
+        raise Malformed(f"JSON nested deeper than {max_depth}")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:

@@ -22,7 +22,15 @@ from urllib.parse import quote
 from openaudit.hub import http
 from openaudit.hub.retry import TRANSIENT, DeadlineExceeded, Retrier, Transient
 from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
-from openaudit.safe import Malformed, clean_text, clean_tree, load_json, scrub
+from openaudit.safe import (
+    MAX_DEPTH,
+    Malformed,
+    clean_text,
+    clean_tree,
+    load_json,
+    scrub,
+    was_cut,
+)
 
 # A compliance tool should not report usage to anyone; must be set before import.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -33,6 +41,8 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 MAX_FILE_BYTES = 512 * 1024
 #: A metadata answer bigger than this is refused (the Hub's largest are a few hundred KB).
 MAX_INFO_BYTES = 16 * 1024 * 1024
+#: Deeper metadata is refused before parsing (parts deeper than `safe.MAX_DEPTH` are cut).
+MAX_INFO_DEPTH = 512
 
 _LICENCE_FILE = re.compile(
     r"^(licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]?use[_-]?policy|responsible[_-]?use)"
@@ -146,6 +156,10 @@ class HubClient:
             problem = parse_front_matter(card.text)[1]
             if problem is not None:
                 problems.append(problem)
+        if was_cut(info):
+            problems.append(
+                Problem("metadata", "malformed", f"parts nested deeper than {MAX_DEPTH} not read")
+            )
         return Snapshot(
             ref=ref,
             commit=commit,
@@ -221,12 +235,20 @@ def check_body(body: bytes, truncated: bool, headers: Mapping[str, str]) -> None
 
 
 def parse_info(ref: ModelRef, body: bytes) -> dict[str, Any]:
-    """The metadata answer, checked and cleaned; an unreadable one is transient."""
+    """The metadata answer, checked and cleaned.
+
+    A body that does not parse is transient (cut or garbled on the way); one nested
+    deeper than any real answer is the repository's own doing, a final `malformed`.
+    """
     from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 
     try:
-        data = load_json(body)
+        data = load_json(body, max_depth=MAX_INFO_DEPTH)
     except Malformed as exc:
+        if "nested deeper" in str(exc):
+            raise HubError(
+                Problem(ref.repo_id, "malformed", f"the Hub's answer is {exc}")
+            ) from None
         raise Transient("bad-answer", f"unreadable answer from the Hub ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         raise Transient("bad-answer", "unreadable answer from the Hub (no repository id)")
