@@ -34,6 +34,7 @@ SCORED: tuple[str, ...] = (
     "weights",
     "training_data",
     "osaid",
+    "derivatives",
 )
 #: Label fields holding statuses, and the verdict dimension each one is compared with.
 _STATUS_FIELDS: Mapping[str, str] = {
@@ -42,6 +43,7 @@ _STATUS_FIELDS: Mapping[str, str] = {
     "weights": "weights",
     "training_data": "training_data",
     "osaid": "osaid",
+    "derivatives": "derivatives",
 }
 _VOCABULARY: Mapping[str, frozenset[str]] = {
     "licence_status": frozenset({"open", "restricted", "closed", "unknown"}),
@@ -49,9 +51,16 @@ _VOCABULARY: Mapping[str, frozenset[str]] = {
     "weights": frozenset({"open", "gated", "absent", "unknown"}),
     "training_data": frozenset({"open", "partial", "closed", "unknown"}),
     "osaid": frozenset({"conformant", "not-conformant", "insufficient-information"}),
+    "derivatives": frozenset({"allowed", "conditional", "prohibited", "unknown"}),
 }
 #: The two errors that could mislead a reviewer into using a model: (dimension, status).
-DANGEROUS: tuple[tuple[str, str], ...] = (("licence_status", "open"), ("commercial_use", "allowed"))
+DANGEROUS: tuple[tuple[str, str], ...] = (
+    ("licence_status", "open"),
+    ("commercial_use", "allowed"),
+    ("derivatives", "allowed"),
+)
+#: Derivative-rights labels derived from a label's licence (see the file's header).
+DERIVATIVE_LABELS = Path(__file__).parent / "labels" / "derivatives.yml"
 #: What an empty list of identified licence ids is matched as.
 NO_LICENCE = "none"
 #: What a labelled model without a verdict is reported as having got.
@@ -203,8 +212,37 @@ def parse_labels(
             except re.error as exc:
                 raise LabelError(f"{where}: licence_re does not compile: {exc}") from None
         accepted = {name: _accepted(item.get(name), where, name) for name in _STATUS_FIELDS}
+        if item.get("derivatives") is None:
+            accepted["derivatives"] = derived_derivatives(pattern, accepted["licence_status"])
         labels.append(Label(item["id"], pattern, accepted, item["id"] in skip))
     return tuple(labels)
+
+
+def _derivative_rows() -> list[tuple[str, str]]:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(DERIVATIVE_LABELS.read_text(encoding="utf-8"))
+        return [(str(r["id"]), str(r["status"])) for r in doc["licences"]]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise LabelError(f"{DERIVATIVE_LABELS}: unreadable ({exc})") from None
+
+
+def derived_derivatives(
+    licence_re: str | None, licence_status: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    """The derivatives status a label's licence supports, or None when it does not settle it."""
+    if licence_re is None:
+        return None
+    statuses = {
+        status
+        for licence, status in _derivative_rows()
+        if re.search(licence_re, licence, re.IGNORECASE)
+    }
+    if len(statuses) != 1:
+        return None
+    accepted = tuple(statuses)
+    return (*accepted, "unknown") if licence_status and "unknown" in licence_status else accepted
 
 
 def load_corpus(root: Path, labels_path: Path | None = None) -> Corpus:
@@ -243,7 +281,10 @@ def prediction_from_verdict(verdict: Verdict) -> Prediction:
         if dimension == "osaid":
             statuses[name], summaries[name] = verdict.osaid, _osaid_summary(verdict)
             continue
-        d = verdict.dimension(dimension)
+        d = next((x for x in verdict.dimensions if x.name == dimension), None)
+        if d is None:  # a verdict from before the dimension existed (a stored audit)
+            statuses[name], summaries[name] = "unknown", "not in this verdict"
+            continue
         statuses[name], summaries[name] = d.status, d.summary
     summaries["licence_id"] = summaries["licence_status"]
     ids = tuple(i.lower() for i in verdict.licence_ids)
@@ -296,12 +337,17 @@ def baseline_prediction(api: Mapping[str, Any], kb: KnowledgeBase) -> Prediction
     else:
         weights = "absent"
     datasets = _datasets(api)
+    if entry is None or entry.kind == "unknown":
+        derivatives = "unknown"
+    else:
+        derivatives = "allowed" if entry.kind in _OPEN_KINDS else "conditional"
     statuses = {
         "licence_status": licence,
         "commercial_use": commercial,
         "weights": weights,
         "training_data": "partial" if datasets else "closed",
         "osaid": "insufficient-information",
+        "derivatives": derivatives,
     }
     found = f"KB {entry.id} ({entry.kind})" if entry else "not in the KB"
     summaries = {
@@ -311,6 +357,7 @@ def baseline_prediction(api: Mapping[str, Any], kb: KnowledgeBase) -> Prediction
         "weights": f"gated={api.get('gated')!r}, {len(names)} files listed",
         "training_data": f"{len(datasets)} datasets declared",
         "osaid": "not decided by the baseline",
+        "derivatives": f"licence tag {tag!r}: {found}",
     }
     ids = (entry.id.lower(),) if entry else ()
     return Prediction(str(api.get("id", "")), ids, statuses, summaries)

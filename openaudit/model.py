@@ -22,6 +22,8 @@ DIMENSIONS: tuple[str, ...] = (
     "training_data",
     "code",
     "documentation",
+    # Added in openaudit/audit/v1 after the first six (consumers keep working: see the schema).
+    "derivatives",
 )
 
 #: Allowed statuses per dimension (DESIGN.md, "Vocabulary of the verdicts").
@@ -32,6 +34,7 @@ STATUSES: Mapping[str, tuple[str, ...]] = {
     "training_data": ("open", "partial", "closed", "unknown"),
     "code": ("open", "partial", "closed", "unknown"),
     "documentation": ("open", "partial", "closed", "unknown"),
+    "derivatives": ("allowed", "conditional", "prohibited", "unknown"),
 }
 
 OSAID_VERDICTS: tuple[str, ...] = ("conformant", "not-conformant", "insufficient-information")
@@ -238,6 +241,10 @@ class LicenseEntry:
     restricted: bool = False
     #: (term name, quote) for each condition or restriction an evidence quote is the text of.
     term_evidence: tuple[tuple[str, Evidence], ...] = ()
+
+    def rule(self, name: str) -> LicenseRule | None:
+        """The condition or restriction of that name, with its value, if the licence has it."""
+        return next((r for r in (*self.conditions, *self.restrictions) if r.name == name), None)
 
     @property
     def restriction_names(self) -> tuple[str, ...]:

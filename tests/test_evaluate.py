@@ -30,7 +30,14 @@ from openaudit.model import Dimension, Finding, Verdict
 from tests.conftest import FIXTURE_HUB_DIR
 from tests.helpers import run_cli
 
-STATUS_FIELDS = ("licence_status", "commercial_use", "weights", "training_data", "osaid")
+STATUS_FIELDS = (
+    "licence_status",
+    "commercial_use",
+    "weights",
+    "training_data",
+    "osaid",
+    "derivatives",
+)
 
 
 def label(model: str = "o/m", licence_re: str | None = "apache", **accepted: Any) -> Label:
@@ -168,6 +175,7 @@ def test_prediction_from_verdict() -> None:
             ("training_data", "closed"),
             ("code", "open"),
             ("documentation", "partial"),
+            ("derivatives", "conditional"),
         )
     )
     finding = Finding("osaid.x", "osaid", "fail", "weights are gated", status="not-conformant")
@@ -182,6 +190,7 @@ def test_prediction_from_verdict() -> None:
         "gated",
         "closed",
         "not-conformant",
+        "conditional",
     ]
     assert p.summaries["licence_status"] == "licence because"
     assert p.summaries["osaid"] == "weights are gated"
@@ -272,6 +281,7 @@ def test_baseline_trusts_the_tag_alone() -> None:
         "open",
         "partial",
         "insufficient-information",
+        "allowed",
     ]
 
 
@@ -327,7 +337,11 @@ def _check_structure(doc: dict[str, Any], models: int) -> None:
     assert doc["models"] == models and doc["audited"] == models
     for tool in ("openaudit", "baseline"):
         assert list(doc[tool]["dimensions"]) == list(SCORED)
-        assert set(doc[tool]["dangerous"]) == {"licence_status", "commercial_use"}
+        assert set(doc[tool]["dangerous"]) == {
+            "licence_status",
+            "commercial_use",
+            "derivatives",
+        }
     for name in SCORED:
         mine, naive = doc["openaudit"]["dimensions"][name], doc["baseline"]["dimensions"][name]
         assert mine["n"] == naive["n"]

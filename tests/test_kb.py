@@ -125,7 +125,7 @@ def test_readme_documents_every_vocabulary_value() -> None:
 def test_use_restrictions_are_schema_values() -> None:
     enum = set(SCHEMA["$defs"]["restriction"]["properties"]["name"]["enum"])
     assert enum >= use_restrictions()
-    assert enum - use_restrictions() == {"patent-termination"}
+    assert enum - use_restrictions() == {"patent-termination", "output-training-derivative"}
 
 
 # ---- loader errors --------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def test_duties_follow_the_distribution_mode(
         "accept-acceptable-use-policy",
         "use-based-restrictions",
         "user-threshold",
+        # Even internally, a model distilled from the outputs is bound by Llama 3.1's terms.
+        "output-training-derivative",
     ]
     # A hosted API: the naming duty and the AUP bind, the RAIL restrictions must be passed on,
     # but the weights are not redistributed, so no licence copy is owed.

@@ -22,6 +22,7 @@ EXTRACTORS: tuple[str, ...] = (
     "openaudit.facts.declarations",
     "openaudit.facts.weights",
     "openaudit.facts.lineage",
+    "openaudit.facts.derivatives",
     "openaudit.facts.data",
     "openaudit.facts.docs",
     "openaudit.facts.code",

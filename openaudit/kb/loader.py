@@ -65,6 +65,22 @@ def term_meanings() -> Mapping[str, str]:
 
 
 @functools.cache
+def vocabulary(name: str) -> Mapping[str, Mapping[str, Any]]:
+    """One vocabulary file (`licenses/vocabulary/<name>.yml`) as {value: its properties}."""
+    import yaml
+
+    file = data_dir("licenses") / VOCABULARY_DIR / f"{name}.yml"
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        items = doc[name]
+        if not isinstance(items, dict) or not all(isinstance(v, dict) for v in items.values()):
+            raise TypeError("expected a mapping of values to their properties")
+        return {str(k): dict(v) for k, v in items.items()}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise KnowledgeBaseError(f"{_display(file)}: {name}: unreadable ({exc})") from None
+
+
+@functools.cache
 def free_kinds() -> frozenset[str]:
     """Kinds whose terms can be free (`licenses/vocabulary/kinds.yml`)."""
     return _vocabulary("kinds", "kinds", "free")

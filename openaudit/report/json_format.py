@@ -145,6 +145,10 @@ def model(v: Verdict) -> dict[str, Any]:
         }
         if dim.name == "licence":
             entry = {"ids": list(v.licence_ids), **entry}
+        elif dim.name == "derivatives":
+            facts = v.facts
+            entry["duties"] = list(facts.value("derivatives.duties", [])) if facts else []
+            entry["output_use"] = list(facts.value("derivatives.output_use", [])) if facts else []
         out[dim.name] = entry
     out["audited"] = v.audited
     out["osaid"] = v.osaid
@@ -264,6 +268,9 @@ def _read_model(m: dict[str, Any]) -> Verdict:
             m[name]["summary"],
             tuple(_read_finding(f, name) for f in m[name]["findings"]),
         )
+        if name in m
+        # A report written before this dimension was added: not judged, so not known.
+        else Dimension(name, "unknown", "Not in this report (written before the dimension).")
         for name in DIMENSIONS
     )
     errors = tuple(Problem(p["subject"], p["reason"], p["detail"]) for p in m["errors"])
@@ -280,6 +287,9 @@ def _read_model(m: dict[str, Any]) -> Verdict:
     for key in DERIVED_DETAILS:
         name = f"details.{key}"
         items[name] = Fact(name, m["details"].get(key))
+    for key in ("duties", "output_use"):
+        if key in m.get("derivatives", {}):
+            items[f"derivatives.{key}"] = Fact(f"derivatives.{key}", m["derivatives"][key])
     return Verdict(
         id=m["id"],
         revision=m["revision"],

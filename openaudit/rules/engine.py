@@ -156,6 +156,23 @@ class Judge:
                     return status, f.message, mine
         return spec.default, spec.default_summary, mine
 
+    def _capped(self, dim: Dimension, before: list[Dimension]) -> Dimension:
+        """Hold a dimension to its cap when a dimension it depends on is undecided.
+
+        Derivative rights follow from the licence: while the licence is `unknown`, so are they,
+        whatever the terms that were read allow. Only ever moves towards caution.
+        """
+        spec = self.ruleset.dimensions[dim.name]
+        order = spec.precedence
+        for other, when, cap in spec.capped_by:
+            ref = next((d for d in before if d.name == other), None)
+            if ref is None or ref.status not in when:
+                continue
+            if order.index(dim.status) > order.index(cap):
+                summary = f"{other.replace('_', ' ').capitalize()} is {ref.status}: {ref.summary}"
+                dim = Dimension(dim.name, cap, summary, dim.findings)
+        return dim
+
     def verdict(
         self,
         facts: Facts,
@@ -165,10 +182,10 @@ class Judge:
         mof_class: int | None = None,
     ) -> Verdict:
         findings = self.findings(facts)
-        dims = []
+        dims: list[Dimension] = []
         for name in DIMENSIONS:
             status, summary, mine = self.roll_up(name, findings)
-            dims.append(Dimension(name=name, status=status, summary=summary, findings=mine))
+            dims.append(self._capped(Dimension(name, status, summary, mine), dims))
         osaid, _, _ = self.roll_up("osaid", findings)
         others = tuple(f for f in findings if f.dimension not in DIMENSIONS)
         return Verdict(

@@ -24,6 +24,7 @@ DEFAULT_PACKS: tuple[str, ...] = (
     "hygiene",
     "osaid",
     "lineage",
+    "derivatives",
     "openness",
     "osaid-data",
     "mof",
@@ -40,6 +41,9 @@ class DimensionSpec:
     precedence: tuple[str, ...]
     default: str
     default_summary: str
+    #: (other dimension, its statuses, the cap): this dimension is at most as open as the cap
+    #: when the other one rolled up to one of those statuses.
+    capped_by: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,15 +151,26 @@ def load_dimensions(path: Path | None = None) -> dict[str, DimensionSpec]:
     file = path or data_dir("rules") / "dimensions.yml"
     doc = _yaml(file)
     _validate(doc, "dimensions.schema.json", file)
-    return {
+    specs = {
         name: DimensionSpec(
             name=name,
             precedence=tuple(spec["precedence"]),
             default=spec["default"],
             default_summary=spec["default_summary"],
+            capped_by=tuple(
+                (c["dimension"], tuple(c["when"]), c["status"]) for c in spec.get("capped_by", ())
+            ),
         )
         for name, spec in doc["dimensions"].items()
     }
+    for spec in specs.values():
+        for other, when, cap in spec.capped_by:
+            where = f"{file}: dimensions.{spec.name}.capped_by"
+            if other not in specs or not set(when) <= set(specs[other].precedence):
+                raise RuleError(f"{where}: '{other}' has no statuses {list(when)}")
+            if cap not in spec.precedence:
+                raise RuleError(f"{where}: '{cap}' is not one of {list(spec.precedence)}")
+    return specs
 
 
 def pack_dirs(extra: Sequence[Path] = ()) -> list[Path]:
