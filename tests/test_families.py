@@ -29,7 +29,7 @@ def _licence_rules(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
         # is under the Qwen research licence.
         ("fam-org/qwen-3b-prose-base", "Qwen2.5-3B-Instruct", "qwen-research"),
         # "We fine-tuned from Llama-2-13b": a bare name, no backticks, no link.
-        ("fam-org/llama-2-13b-prose-base", "Llama-2-13b", "llama2"),
+        ("fam-org/summariser-13b-prose-base", "Llama-2-13b", "llama2"),
     ],
 )
 def test_bare_names_in_prose_resolve_through_the_family_table(
@@ -71,7 +71,7 @@ def test_the_parameter_count_picks_the_member_for_the_models_own_name(
         # a Llama 3.1 model named and tagged "Llama-3": a newer member's licence honours it
         "fam-org/Llama-3-fam-8B-Instruct",
         # a Llama 3.3 model tagged with the bare word "llama": not a claim on the first LLaMA
-        "fam-org/tagged-llama-3.3",
+        "fam-org/tagged-community-model",
         # the family's own publisher naming its own model
         "google/gemma-fixture-sae-2b",
     ],
