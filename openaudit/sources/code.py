@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,11 @@ CALLS: tuple[CallSpec, ...] = (
     CallSpec("create_model_from_pretrained", 0, ("model_name",), prefix=("hf-hub:",)),
     CallSpec("get_tokenizer", 0, ("model_name",), prefix=("hf-hub:",)),
 )
-#: Cheap text test before parsing: a file naming none of these cannot hold a reference.
-_TRIGGERS = tuple({c.name.rsplit(".", 1)[-1] for c in CALLS})
+#: Cheap text test before parsing: a file that neither calls one of these names (a call's
+#: name ends with it: `make_pipeline(` too) nor imports one under another name cannot hold a
+#: reference, so it is never parsed.
+_NAMES = "|".join(sorted({re.escape(c.name.rsplit(".", 1)[-1]) for c in CALLS}))
+_TRIGGER = re.compile(rf"(?:{_NAMES})\s*\(|\bimport\b[^\n]*\b(?:{_NAMES})\s+as\b")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?$")
 _HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/")
 #: First segments that name a folder of the project rather than a Hub owner.
@@ -177,7 +180,7 @@ def scan_file(path: Path, kind: str) -> tuple[list[CodeRef], list[Problem]]:
         return scan_manifest(text, shown)
     if kind == "notebook":
         return scan_notebook(text, shown, path.parent)
-    if not any(t in text for t in _TRIGGERS):
+    if not _TRIGGER.search(text):
         return [], []
     try:
         tree = ast.parse(text, filename=shown)
@@ -190,12 +193,6 @@ def scan_file(path: Path, kind: str) -> tuple[list[CodeRef], list[Problem]]:
 # --------------------------------------------------------------------------- Python
 
 
-@dataclass
-class _Scope:
-    #: Names bound in this function (parameters, assignments): they shadow module constants.
-    local: set[str] = field(default_factory=set)
-
-
 class _Finder(ast.NodeVisitor):
     """Walks one module: module-level string constants, import aliases, matching calls."""
 
@@ -206,7 +203,9 @@ class _Finder(ast.NodeVisitor):
         self.cells = cells
         self.constants: dict[str, str] = {}
         self.aliases: dict[str, str] = {}
-        self.scopes: list[_Scope] = []
+        #: Enclosing functions of the node being visited; their locals are computed on demand.
+        self.scopes: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = []
+        self._locals: dict[int, frozenset[str]] = {}
         self.refs: list[CodeRef] = []
 
     def run(self, tree: ast.Module) -> list[CodeRef]:
@@ -240,17 +239,29 @@ class _Finder(ast.NodeVisitor):
                 self.aliases[a.asname] = a.name
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
-        scope = _Scope()
-        args = node.args
-        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
-            if a is not None:
-                scope.local.add(a.arg)
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                scope.local.add(sub.id)
-        self.scopes.append(scope)
+        self.scopes.append(node)
         self.generic_visit(node)
         self.scopes.pop()
+
+    def _local_names(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    ) -> frozenset[str]:
+        """Parameters and names assigned in a function: they shadow module constants."""
+        key = id(node)
+        if key not in self._locals:
+            args = node.args
+            names = {
+                a.arg
+                for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+                if a is not None
+            }
+            names.update(
+                sub.id
+                for sub in ast.walk(node)
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)
+            )
+            self._locals[key] = frozenset(names)
+        return self._locals[key]
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -326,7 +337,7 @@ class _Finder(ast.NodeVisitor):
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
         if isinstance(node, ast.Name):
-            if any(node.id in s.local for s in self.scopes):
+            if any(node.id in self._local_names(f) for f in self.scopes):
                 return None
             return self.constants.get(node.id)
         if isinstance(node, ast.JoinedStr):
@@ -420,7 +431,7 @@ def scan_notebook(text: str, shown: str, folder: Path) -> tuple[list[CodeRef], l
         # Magics and shell escapes are not Python; keep their lines so numbering holds.
         lines.extend("" if ln.lstrip().startswith(("%", "!")) else ln for ln in body.split("\n"))
     joined = "\n".join(lines)
-    if not any(t in joined for t in _TRIGGERS):
+    if not _TRIGGER.search(joined):
         return [], []
     try:
         tree = ast.parse(joined, filename=shown)
