@@ -210,11 +210,31 @@ def _mains(
     """Each locked model's current main, to compare with what the lockfile pinned."""
     if options.audit.offline:
         return {}
-    keys = [k for k in groups if k[1] is None and k in lock]
+    keys = _moved([k for k in groups if k[1] is None and k in lock], lock, options.audit)
     if not keys:
         return {}
     scorecard = audit([ModelRef(k[0]) for k in keys], options.audit)
     return dict(zip(keys, scorecard.models, strict=True))
+
+
+def _moved(keys: Sequence[Key], lock: Mapping[Key, LockEntry], options: AuditOptions) -> list[Key]:
+    """The locked models whose main is no longer the locked commit; only those are audited
+    again. One metadata request each, in sequence over one kept-alive connection (threads
+    would each pay a new client). A model that cannot be read is audited too, so the audit
+    says why."""
+    from openaudit.hub import HubClient
+    from openaudit.hub.client import HubError
+
+    client = HubClient(options.endpoint, timeout=options.timeout)
+    out = []
+    for key in keys:
+        try:
+            moved = client.resolve_info(ModelRef(key[0])).get("sha") != lock[key].commit
+        except HubError:
+            moved = True
+        if moved:
+            out.append(key)
+    return out
 
 
 def _model_violations(

@@ -29,7 +29,7 @@ def _vocabulary(name: str, key: str, flag: str) -> frozenset[str]:
 
     file = data_dir("licenses") / VOCABULARY_DIR / f"{name}.yml"
     try:
-        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        doc = _load_yaml(yaml, file.read_text(encoding="utf-8"))
         return frozenset(item for item, spec in doc[key].items() if spec[flag] is True)
     except (
         OSError,
@@ -57,7 +57,7 @@ def term_meanings() -> Mapping[str, str]:
     for name in ("conditions", "restrictions"):
         file = data_dir("licenses") / VOCABULARY_DIR / f"{name}.yml"
         try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+            doc = _load_yaml(yaml, file.read_text(encoding="utf-8"))
             out.update({k: str(spec["meaning"]) for k, spec in doc[name].items()})
         except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
             raise KnowledgeBaseError(f"{_display(file)}: {name}: unreadable ({exc})") from None
@@ -175,7 +175,7 @@ def _read(path: Path) -> dict[str, Any]:
 
     where = _display(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = _load_yaml(yaml, path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -306,7 +306,7 @@ def _read_reviewed(files: Sequence[Path]) -> frozenset[str]:
             continue
         where = _display(file)
         try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            doc = _load_yaml(yaml, file.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
         items = doc.get("reviewed_texts") if isinstance(doc, dict) else None
@@ -396,7 +396,7 @@ def _read_families(file: Path, kb: KnowledgeBase) -> tuple[ModelFamily, ...]:
 
     where = _display(file)
     try:
-        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        doc = _load_yaml(yaml, file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
     raw = doc.get("families") if isinstance(doc, dict) else None
@@ -453,3 +453,8 @@ def _sizes(
                 )
         out.append((str(size), tuple(licences)))
     return tuple(out)
+
+
+def _load_yaml(yaml: Any, text: str) -> Any:
+    """The project's own data (trusted): libyaml's safe loader when present, 5-10x faster."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

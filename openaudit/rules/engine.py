@@ -24,7 +24,7 @@ from openaudit.model import (
     RuleOutcome,
     Verdict,
 )
-from openaudit.rules.loader import RuleSet
+from openaudit.rules.loader import RuleSet, import_cel
 
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)+)\}")
 FRAMEWORK_DIMENSIONS = ("osaid",)
@@ -128,13 +128,13 @@ class Judge:
     """Compiled rules, reusable across models of a batch."""
 
     def __init__(self, ruleset: RuleSet) -> None:
-        import cel
+        cel = import_cel()
 
         self.ruleset = ruleset
         self._programs = {r.id: cel.compile(r.condition) for r in ruleset.rules}
 
     def findings(self, facts: Facts) -> list[Finding]:
-        import cel
+        cel = import_cel()
 
         # Converted to CEL values once per model, then reused by every rule.
         context = cel.Context(variables=fact_tree(facts))

@@ -63,7 +63,7 @@ def _yaml(path: Path) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return _load_yaml(yaml, path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read ({exc.__class__.__name__})") from None
     except yaml.YAMLError as exc:
@@ -95,9 +95,25 @@ def _outcome(raw: Mapping[str, Any] | None) -> RuleOutcome:
     )
 
 
+def import_cel() -> Any:
+    """The CEL bindings without their REPL.
+
+    `cel/__init__` imports `cel.cli` (prompt_toolkit and rich: a quarter of a second at every
+    start) that openaudit never uses; an empty module stands in for it.
+    """
+    import sys
+    import types
+
+    if "cel" not in sys.modules:
+        sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
+    import cel
+
+    return cel
+
+
 def load_pack(path: Path, dimensions: Mapping[str, DimensionSpec]) -> RulePack:
     """Load one pack file (or a folder holding `pack.yml`)."""
-    import cel
+    cel = import_cel()
 
     file = path / PACK_FILE if path.is_dir() else path
     doc = _yaml(file)
@@ -201,3 +217,8 @@ def load_rules(extra: tuple[Path, ...] = ()) -> RuleSet:
                 )
             seen[rule.id] = rule.source_file
     return RuleSet(packs=tuple(packs), dimensions=dimensions)
+
+
+def _load_yaml(yaml: Any, text: str) -> Any:
+    """The project's own data (trusted): libyaml's safe loader when present, 5-10x faster."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -70,8 +70,17 @@ CALLS: tuple[CallSpec, ...] = (
 #: Cheap text test before parsing: a file that neither calls one of these names (a call's
 #: name ends with it: `make_pipeline(` too) nor imports one under another name cannot hold a
 #: reference, so it is never parsed.
-_NAMES = "|".join(sorted({re.escape(c.name.rsplit(".", 1)[-1]) for c in CALLS}))
-_TRIGGER = re.compile(rf"(?:{_NAMES})\s*\(|\bimport\b[^\n]*\b(?:{_NAMES})\s+as\b")
+_PLAIN = tuple(sorted({c.name.rsplit(".", 1)[-1] for c in CALLS}))
+_NAMES = "|".join(re.escape(n) for n in _PLAIN)
+_CALL = re.compile(rf"(?:{_NAMES})\s*\(")
+_ALIAS = re.compile(rf"\bimport\b[^\n]*\b(?:{_NAMES})\s+as\b")
+
+
+def may_reference(text: str) -> bool:
+    """False only when the text can hold no reference; cheapest tests first."""
+    if not any(n in text for n in _PLAIN):
+        return False
+    return _CALL.search(text) is not None or (" as " in text and _ALIAS.search(text) is not None)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?$")
 _HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/")
 #: First segments that name a folder of the project rather than a Hub owner.
@@ -180,7 +189,7 @@ def scan_file(path: Path, kind: str) -> tuple[list[CodeRef], list[Problem]]:
         return scan_manifest(text, shown)
     if kind == "notebook":
         return scan_notebook(text, shown, path.parent)
-    if not _TRIGGER.search(text):
+    if not may_reference(text):
         return [], []
     try:
         tree = ast.parse(text, filename=shown)
@@ -431,7 +440,7 @@ def scan_notebook(text: str, shown: str, folder: Path) -> tuple[list[CodeRef], l
         # Magics and shell escapes are not Python; keep their lines so numbering holds.
         lines.extend("" if ln.lstrip().startswith(("%", "!")) else ln for ln in body.split("\n"))
     joined = "\n".join(lines)
-    if not _TRIGGER.search(joined):
+    if not may_reference(joined):
         return [], []
     try:
         tree = ast.parse(joined, filename=shown)
