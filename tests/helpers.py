@@ -38,7 +38,7 @@ def validate_report(doc: dict[str, Any]) -> None:
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> Run:
+def run_cli(*args: str, env: dict[str, str | None] | None = None) -> Run:
     runner = CliRunner()
     result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)

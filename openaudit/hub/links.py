@@ -13,17 +13,26 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
 
 from openaudit.hub.memo import Once
-from openaudit.hub.retry import TRANSIENT, DeadlineExceeded, Retrier, Transient
+from openaudit.hub.retry import (
+    TRANSIENT,
+    DeadlineExceeded,
+    Retrier,
+    Transient,
+    current_deadline,
+)
 from openaudit.hub.store import Store
 from openaudit.model import LinkedText, Problem, Snapshot
+from openaudit.safe import clean_text, scrub
 
 MAX_LINK_BYTES = 512 * 1024
 MAX_LINKS = 4
+MAX_REDIRECTS = 5
 _MD_LINK = re.compile(r"\[([^\]]{1,200})\]\((https?://[^)\s]+)\)")
 _LICENCEISH = re.compile(
     r"licen[cs]e|use[-_ ]?policy|acceptable[-_ ]use|terms[-_ ]of[-_ ]use", re.IGNORECASE
@@ -121,15 +130,16 @@ class LinkReader:
         if self.offline:
             return Problem(url, "offline-missing", "link not read (offline)")
         target = raw_url(url, self.endpoint)
-        if self.hosts is not None and (urlparse(target).hostname or "") not in self.hosts:
-            return Problem(url, "not-fetched", "host not allowed by OPENAUDIT_LINK_HOSTS")
         try:
+            self._fence(target)
             data = self.retrier.call(lambda: self._get(target), _transient)
+        except Fenced as exc:
+            return Problem(url, "not-fetched", str(exc))
         except _TooLarge:
             return Problem(url, "too-large", f"more than {MAX_LINK_BYTES} bytes")
         except Exception as exc:  # any transport failure is reported, never raised
-            return Problem(url, _reason(exc), f"{type(exc).__name__}: {str(exc)[:120]}")
-        text = data.decode("utf-8", errors="replace")
+            return Problem(url, _reason(exc), scrub(f"{type(exc).__name__}: {str(exc)[:120]}"))
+        text = clean_text(data.decode("utf-8", errors="replace"))
         digest = hashlib.sha256(data).hexdigest()
         if self.store is None:
             return LinkedText(url, text, digest, "", None, "fetched")
@@ -137,27 +147,93 @@ class LinkReader:
         changed = old.sha256 if old is not None and old.sha256 != digest else None
         return LinkedText(url, text, digest, stored.fetched_at, changed, "fetched")
 
+    def _fence(self, url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """Check one hop; returns the URL to send (pinned to the checked address), headers, extensions.
+
+        https only (http only to the configured endpoint's host); a host must be named by
+        OPENAUDIT_LINK_HOSTS when that is set; otherwise every address the name resolves to
+        must be public. The request then goes to the address that was checked (with the
+        name as Host and TLS server name), so a second DNS answer cannot rebind it.
+        """
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        scheme = parts.scheme.lower()
+        if not host or scheme not in ("http", "https"):
+            raise Fenced(f"not an http(s) link: {url[:80]}")
+        headers = {"Accept": "text/plain, text/markdown, */*"}
+        if host == (urlsplit(self.endpoint).hostname or "").lower():
+            return url, headers, {}
+        if scheme != "https":
+            raise Fenced("only https links are read (http only from the Hub endpoint)")
+        if self.hosts is not None:
+            if host not in self.hosts:
+                raise Fenced("host not allowed by OPENAUDIT_LINK_HOSTS")
+            return url, headers, {}
+        address = _public_address(host, parts.port or 443)
+        netloc = f"[{address}]" if ":" in address else address
+        if parts.port:
+            netloc += f":{parts.port}"
+        headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+        return (
+            urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")),
+            headers,
+            {"sni_hostname": host},
+        )
+
     def _get(self, url: str) -> bytes:
+        """GET with redirects followed by hand: every hop is fenced, every body bounded."""
         import httpx
 
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self.timeout, follow_redirects=True, max_redirects=5
-                )
-        with self._client.stream(
-            "GET", url, headers={"Accept": "text/plain, text/markdown, */*"}
-        ) as resp:
-            if resp.status_code >= 400:
-                raise _HTTPStatus(resp.status_code, resp.headers.get("Retry-After"))
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():
-                size += len(chunk)
-                if size > MAX_LINK_BYTES:
-                    raise _TooLarge
-                chunks.append(chunk)
-        return b"".join(chunks)
+                self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        d = current_deadline()
+        for _hop in range(MAX_REDIRECTS + 1):
+            target, headers, extensions = self._fence(url)
+            budget = d.cut(self.timeout)
+            end = time.monotonic() + budget
+            with self._client.stream(
+                "GET", target, headers=headers, extensions=extensions, timeout=budget
+            ) as resp:
+                if resp.is_redirect and resp.headers.get("Location"):
+                    url = urljoin(url, resp.headers["Location"])
+                    continue
+                if resp.status_code >= 400:
+                    raise _HTTPStatus(resp.status_code, resp.headers.get("Retry-After"))
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    if time.monotonic() > end:
+                        raise TimeoutError("the linked text did not arrive in time")
+                    size += len(chunk)
+                    if size > MAX_LINK_BYTES:
+                        raise _TooLarge
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        raise Fenced(f"more than {MAX_REDIRECTS} redirects")
+
+
+class Fenced(Exception):
+    """A link (or a redirect) the fence does not let the audit read."""
+
+
+def _public_address(host: str, port: int) -> str:
+    """The first address of `host`, after checking that every address it has is public."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise Fenced(f"{host} does not resolve ({exc.strerror or exc})") from None
+    addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_global or ip.is_multicast:
+            raise Fenced(f"{host} resolves to a non-public address ({address})")
+    if not addresses:
+        raise Fenced(f"{host} does not resolve")
+    return addresses[0]
 
 
 class _TooLarge(Exception):
@@ -173,7 +249,7 @@ class _HTTPStatus(Exception):
 
 def _transient(exc: BaseException) -> Transient | None:
     """A linked text is retried like a Hub request: server errors, 429, cuts and timeouts."""
-    if isinstance(exc, _TooLarge):
+    if isinstance(exc, _TooLarge | Fenced):
         return None
     reason = _reason(exc)
     if reason not in TRANSIENT:
@@ -190,4 +266,4 @@ def _reason(exc: BaseException) -> str:
         if exc.status == 429:
             return "rate-limited"
         return "server-error" if exc.status >= 500 else "access-denied"
-    return "timeout" if "Timeout" in type(exc).__name__ else "network"
+    return "timeout" if "Timeout" in type(exc).__name__ else "network"  # TimeoutError too

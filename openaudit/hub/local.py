@@ -88,19 +88,28 @@ def read_folder(ref: ModelRef, max_file_bytes: int = MAX_FILE_BYTES) -> Snapshot
     if not root.is_dir():
         raise LocalSourceError(f"{root}: not a folder")
     siblings: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    # A symlink is followed only inside the folder (for the HF cache: inside the repo's cache
+    # folder, where snapshots link to blobs); one leading out is listed as not read.
+    fence = (root.parent.parent if ref.origin == "hf-cache" else root).resolve()
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
         if rel.parts and rel.parts[0] in _SKIP_DIRS:
             continue
+        if p.is_symlink() and not p.resolve().is_relative_to(fence):
+            problems.append(Problem(rel.as_posix(), "not-fetched", "a symlink out of the folder"))
+            continue
         if p.is_file():
             siblings.append({"rfilename": rel.as_posix(), "size": p.stat().st_size})
     info: dict[str, Any] = {"id": ref.repo_id, "siblings": siblings}
-    problems: list[Problem] = []
     files: list[RepoFile] = []
+    listed = {s["rfilename"] for s in siblings}
     readme = root / "README.md"
     card: dict[str, Any] | None = None
-    if readme.is_file():
-        card, problem = parse_front_matter(readme.read_text("utf-8-sig", errors="replace"))
+    if "README.md" in listed:
+        card, problem = parse_front_matter(
+            read_repo_file("README.md", readme, max_file_bytes).text or ""
+        )
         if problem:
             problems.append(problem)
         if card is not None:
