@@ -17,18 +17,21 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from openaudit import __version__
+from openaudit import __version__, judged
 from openaudit.facts import extract
 from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoint_from_env, retry
 from openaudit.hub.collect import Limits, contained
 from openaudit.hub.links import LinkReader
 from openaudit.hub.retry import Retrier
+from openaudit.judged import code_version, evidence_key
 from openaudit.kb import KnowledgeBase, load_kb
 from openaudit.kb.memo import IdentifyMemo
 from openaudit.model import Bundle, ModelRef, Problem, Scorecard, Verdict
@@ -38,6 +41,8 @@ from openaudit.rules.mof_evidence import with_mof
 
 #: Concurrent fetches by default: audits wait on the network, not the CPU.
 DEFAULT_JOBS = 16
+#: Verdicts whose store writes share one transaction.
+_WRITE_EVERY = 64
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ class Run:
         self.ruleset = load_rules(tuple(options.rules_dirs))
         self.judge = Judge(self.ruleset)
         self.generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        #: Verdicts recalled from the store (same evidence, same code): not judged again.
+        self.recalled = 0
 
     @property
     def rule_packs(self) -> tuple[str, ...]:
@@ -189,14 +196,26 @@ class Run:
         self.collector.limits.batch.expire()
 
     def verdict(self, bundle: Bundle) -> Verdict:
+        """Judge a bundle, or recall the verdict of the same evidence under the same code."""
+        store = self.store
+        key = evidence_key(bundle, code_version(self.options.rules_dirs)) if store else None
+        if store is not None and key is not None:
+            data = store.get_verdict(key)
+            known = judged.load(data) if data is not None else None
+            if known is not None:
+                self.recalled += 1
+                return known
         try:
-            return _verdict(bundle, self.kb, self.judge, self.identify)
+            v = _verdict(bundle, self.kb, self.judge, self.identify)
         except Exception as exc:  # one hostile repository never ends the batch
             if os.environ.get("OPENAUDIT_DEBUG"):
                 raise
             problem = contained(str(bundle.ref), exc)
             empty = Bundle(ref=bundle.ref, root=None, problems=(problem,))
             return _verdict(empty, self.kb, self.judge, self.identify)
+        if store is not None and key is not None:
+            store.put_verdict(key, judged.dump(v))
+        return v
 
     def verdicts(
         self, refs: Sequence[ModelRef], progress: Progress | None = None
@@ -205,18 +224,26 @@ class Run:
 
         After a stop request the models not finished are still yielded, each marked as
         not audited because the run was interrupted: the report is complete and valid.
+        Store writes of the judging side go in one transaction per `_WRITE_EVERY` models,
+        flushed on the way out whatever stops the stream.
         """
         total = len(refs)
         done = 0
+        bundles = self.bundles(refs)
         try:
-            for bundle in self.bundles(refs):
-                v = self.verdict(bundle)
-                done += 1
-                if progress is not None:
-                    progress(done, total, v)
-                yield v
-                if self.stop_signal is not None:
-                    raise Stopped(self.stop_signal)
+            more = True
+            while more:
+                more = False
+                with self.store.batch() if self.store is not None else nullcontext():
+                    for bundle in islice(bundles, _WRITE_EVERY):
+                        more = True
+                        v = self.verdict(bundle)
+                        done += 1
+                        if progress is not None:
+                            progress(done, total, v)
+                        yield v
+                        if self.stop_signal is not None:
+                            raise Stopped(self.stop_signal)
         except Stopped as stop:
             name = {2: "SIGINT", 15: "SIGTERM"}.get(stop.signum, f"signal {stop.signum}")
             for ref in refs[done:]:

@@ -263,7 +263,7 @@ def test_libyaml_reads_plain_cards_as_the_bounded_loader_does() -> None:
 
 def test_a_bundle_is_stored_in_one_transaction(fixture_hub: FakeHub, tmp_path: Path) -> None:
     ids = _family(fixture_hub, 3)
-    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=1)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
     with Run(options) as run:
         assert run.store is not None
         statements: list[str] = []
@@ -272,9 +272,10 @@ def test_a_bundle_is_stored_in_one_transaction(fixture_hub: FakeHub, tmp_path: P
     assert all(v.audited for v in verdicts)
     inserts = [s for s in statements if s.startswith("INSERT")]
     commits = [s for s in statements if s.upper().startswith("COMMIT")]
-    # Three bundles, each several rows (snapshots, refs, links): one commit per bundle.
-    assert len(inserts) >= 9
-    assert len(commits) == 3, statements
+    # Three bundles of several rows (snapshots, refs, links, verdicts): one commit per bundle
+    # on the fetching threads, one for the verdicts judged.
+    assert len(inserts) >= 12
+    assert 1 <= len(commits) <= len(ids) + 1, statements
 
 
 def _gated(hub: FakeHub) -> str:
@@ -325,3 +326,44 @@ def test_a_pinned_gated_reaudit_with_the_same_credentials_sends_no_request(
     assert fixture_hub.count("/batch-org/gated/resolve/") >= 1
     assert json.loads(with_token.stdout)["models"][0]["errors"] == []
     assert ACCEPTED_TOKEN not in (tmp_path / "evidence.sqlite3").read_bytes().decode("latin-1")
+
+
+def test_unchanged_evidence_is_not_judged_again(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    import pickle
+    import zlib
+
+    from openaudit.report import render
+
+    ids = _family(fixture_hub, 3)
+    online = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
+    with Run(online) as run:
+        cold = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
+        assert run.recalled == 0
+    offline = AuditOptions(cache_dir=tmp_path, offline=True)
+    with Run(offline) as run:
+        again = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
+        # Offline the root comes from the store ("store" origin): its own evidence key, judged once.
+        first_offline = run.recalled
+    with Run(offline) as run:
+        third = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
+        assert run.recalled == len(ids)
+    assert first_offline == 0
+    assert render(third, "json") == render(again, "json")
+    assert [m.licence_ids for m in cold.models] == [m.licence_ids for m in third.models]
+
+    # A row that is not a verdict (tampered, or from another version) is judged again, never run.
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("pwned",))
+
+    assert run.store is not None
+    from openaudit.hub.store import Store
+
+    store = Store(tmp_path)
+    store._conn.execute("UPDATE verdicts SET data=?", (zlib.compress(pickle.dumps(Evil())),))
+    store._conn.commit()
+    store.close()
+    with Run(offline) as run:
+        fourth = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
+        assert run.recalled == 0
+    assert render(fourth, "json") == render(third, "json")

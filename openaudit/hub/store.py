@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS gated_reads (
     kind TEXT NOT NULL, repo TEXT NOT NULL, commit_sha TEXT NOT NULL, credential TEXT NOT NULL,
     PRIMARY KEY (kind, repo, commit_sha)
 );
+CREATE TABLE IF NOT EXISTS verdicts (
+    key TEXT PRIMARY KEY, data BLOB NOT NULL, judged_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS identified (
     sha256 TEXT NOT NULL, kb_version TEXT NOT NULL, result TEXT NOT NULL,
     PRIMARY KEY (sha256, kb_version)
@@ -319,11 +322,22 @@ class Store:
                 conn.execute("DELETE FROM links")
                 conn.execute("DELETE FROM identified")
                 conn.execute("DELETE FROM gated_reads")
+                conn.execute("DELETE FROM verdicts")
             else:
                 n = conn.execute("DELETE FROM snapshots WHERE repo=?", (repo,)).rowcount
                 conn.execute("DELETE FROM refs WHERE repo=?", (repo,))
                 conn.execute("DELETE FROM links WHERE repo=?", (repo,))
         return int(n)
+
+    # -- verdicts already judged, by evidence key (`openaudit.judged`) ---------------------
+    def get_verdict(self, key: str) -> bytes | None:
+        with self._tx() as conn:
+            row = conn.execute("SELECT data FROM verdicts WHERE key=?", (key,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def put_verdict(self, key: str, data: bytes) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?)", (key, data, _now()))
 
     # -- licence texts already identified ------------------------------------------------
     def get_identified(self, sha256: str, kb_version: str) -> str | None:
