@@ -112,3 +112,16 @@ class Context:
 def _short(value: Any, limit: int = 160) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pinned(snap: Snapshot | None) -> dict[str, Any]:
+    """Where a related repository was read: its commit, pinned link and last change, so a
+    bill of materials can name the exact version of every base and dataset."""
+    if snap is None:
+        return {"commit": None, "url": None, "last_modified": None}
+    modified = snap.info.get("lastModified")
+    return {
+        "commit": snap.commit,
+        "url": snap.url(),
+        "last_modified": modified if isinstance(modified, str) else None,
+    }

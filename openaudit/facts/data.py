@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from openaudit.cardtext import body_lines
-from openaudit.facts.context import Context
+from openaudit.facts.context import Context, pinned
 from openaudit.facts.licence import kb_evidence, read_snapshot
 from openaudit.model import Evidence, Fact, Snapshot
 
@@ -153,11 +153,14 @@ def extract(ctx: Context) -> Iterator[Fact]:
             "licence_ids": [],
             "terms": [],
             "licence_known": False,
+            "declared_licences": [],
+            **pinned(snap),
         }
         evidence.extend(claim["evidence"])
         if snap is not None:
             lic = read_snapshot(ctx, snap)
             row["licence_ids"] = lic.ids
+            row["declared_licences"] = [d["value"] for d in lic.declared]
             row["terms"] = lic.terms
             row["licence_known"] = bool(lic.entries) and all(
                 t["kind"] != "unknown" for t in lic.terms

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openaudit.cardtext import REPO_ID, adapter_base, base_mentions, gguf_bases
-from openaudit.facts.context import Context, line_of
+from openaudit.facts.context import Context, line_of, pinned
 from openaudit.facts.licence import kb_evidence, read_snapshot
 from openaudit.kb.loader import ModelFamily, family_words
 from openaudit.model import Evidence, Fact, Snapshot
@@ -396,6 +396,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
             "declared_licences": [],
             "terms": [],
             "licence_known": False,
+            **pinned(snap),
         }
         if snap is None:
             problem = _problem_for(ctx, claim.id)

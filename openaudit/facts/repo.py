@@ -43,6 +43,11 @@ def extract(ctx: Context) -> Iterator[Fact]:
     yield Fact("repo.origin", snap.origin)
     if snap.commit:
         yield Fact("repo.commit", snap.commit, (Evidence("api", "sha", snap.commit, snap.url()),))
+    if snap.url() is not None:
+        yield Fact("repo.url", snap.url())
+    task = snap.info.get("pipeline_tag")
+    if isinstance(task, str) and task:
+        yield Fact("repo.pipeline_tag", task, (ctx.cite_api(snap, "pipeline_tag", task),))
     gated = snap.info.get("gated")
     if "gated" in snap.info:
         # The Hub sends false, "auto" or "manual"; a folder on disk cannot say.

@@ -121,6 +121,59 @@ DERIVED_DETAILS: dict[str, Callable[[Facts], Any]] = {
 }
 
 
+#: What a bill of materials needs beyond the reviewer's details (`report.bom`), by fact name and
+#: the keys kept of each listed item; written when known, so a stored audit re-renders as a BOM.
+BOM_DETAILS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "commit": ("repo.commit", ()),
+    "url": ("repo.url", ()),
+    "created": ("viability.created", ()),
+    "pipeline_tag": ("repo.pipeline_tag", ()),
+    "declared_licences": ("licence.declared", ("field", "value")),
+    "effective_licence_ids": ("licence.effective_ids", ()),
+    "licence_files": ("licence.files", ("path", "id", "kind", "method")),
+    "licence_conflicts": ("licence.conflicts", ()),
+    "training_summary": ("docs.training_summary", ()),
+    "ancestors": (
+        "lineage.ancestors",
+        (
+            "id",
+            "relation",
+            "parent",
+            "depth",
+            "readable",
+            "problem",
+            "licence_ids",
+            "declared_licences",
+            "licence_known",
+            "commit",
+            "url",
+            "last_modified",
+        ),
+    ),
+    "training_datasets": (
+        "data.datasets",
+        (
+            "id",
+            "status",
+            "available",
+            "detail",
+            "licence_ids",
+            "declared_licences",
+            "licence_known",
+            "commit",
+            "url",
+            "last_modified",
+        ),
+    ),
+}
+
+
+def _project(value: Any, keys: tuple[str, ...]) -> Any:
+    if not keys or not isinstance(value, list):
+        return value
+    return [{k: item.get(k) for k in keys} if isinstance(item, dict) else item for item in value]
+
+
 def details(v: Verdict) -> dict[str, Any]:
     facts = v.facts
     out = {key: facts.value(name) if facts is not None else None for key, name in DETAILS.items()}
@@ -132,6 +185,11 @@ def details(v: Verdict) -> dict[str, Any]:
             out[key] = stored.value
         else:
             out[key] = derive(facts) if facts is not None and v.audited else None
+    if facts is not None:
+        for key, (name, keys) in BOM_DETAILS.items():
+            value = facts.value(name)
+            if value is not None:
+                out[key] = _project(value, keys)
     return out
 
 
@@ -279,9 +337,10 @@ def _read_model(m: dict[str, Any]) -> Verdict:
         # Reports written before `audited`: a repo that could not be read has no commit and
         # an error about the repo itself.
         audited = not (m["revision"] is None and any(p.subject == m["id"] for p in errors))
+    names = {**DETAILS, **EXTRA_DETAILS, **{key: name for key, (name, _) in BOM_DETAILS.items()}}
     items = {
-        name: Fact(name, m["details"].get(key))
-        for key, name in {**DETAILS, **EXTRA_DETAILS}.items()
+        name: Fact(name, m["details"][key])
+        for key, name in names.items()
         if m["details"].get(key) is not None
     }
     for key in DERIVED_DETAILS:
