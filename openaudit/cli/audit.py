@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from openaudit.cli.common import audit_inputs, from_json_option, output_option
+from openaudit.cli.common import audit_inputs, fail, from_json_option, output_option
 from openaudit.report import FORMATS as _REGISTERED
 
 FORMATS = tuple(_REGISTERED)
@@ -19,9 +20,23 @@ FORMATS = tuple(_REGISTERED)
 )
 @audit_inputs
 @from_json_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(tuple(FORMATS)), default="table", show_default=True
+)
+@click.option(
+    "--cyclonedx-version",
+    type=click.Choice(("1.6", "1.7")),
+    help="CycloneDX specification version for --format cyclonedx-json (default 1.6).",
+)
+@click.option(
+    "--date",
+    "date",
+    help="The report's date (YYYY-MM-DD or ISO 8601 UTC) instead of now: same audit, same bytes.",
+)
 @output_option
-def audit(fmt: str, output: Path | None, **opts: Any) -> None:
+def audit(
+    fmt: str, output: Path | None, cyclonedx_version: str | None, date: str | None, **opts: Any
+) -> None:
     """Audit MODELS (owner/name, owner/name@REV or a Hub URL) for licence terms and openness.
 
     Every dimension cites its evidence; what cannot be decided is "unknown".
@@ -33,26 +48,47 @@ def audit(fmt: str, output: Path | None, **opts: Any) -> None:
     from openaudit.pipeline import Run
     from openaudit.report import write
 
+    if cyclonedx_version is not None and fmt != "cyclonedx-json":
+        fail("--cyclonedx-version applies to --format cyclonedx-json only")
+    options = {"cyclonedx_version": cyclonedx_version} if cyclonedx_version else {}
+    when = _date(date)
     missing: list[str] = []
     stored = stored_audit(opts)
     if stored is not None:
+        stored = replace(stored, generated_at=when or stored.generated_at)
         with open_output(output) as out:
-            write(stored, (_note(v, missing) for v in stored.models), fmt, out)
+            write(stored, (_note(v, missing) for v in stored.models), fmt, out, options)
         _exit_if_missing(missing, len(stored.models))
         return
-    refs, options = audit_plan(opts)
+    refs, plan = audit_plan(opts)
     with (
-        Run(options) as run,
+        Run(plan) as run,
         Progress(len(refs), quiet=opts["quiet"], verbose=opts["verbose"]) as progress,
         open_output(output) as out,
         stop_on_signals(run),
     ):
         verdicts = run.verdicts(refs, progress=progress)
-        write(run.scorecard(), (_note(v, missing) for v in verdicts), fmt, out)
+        header = run.scorecard()
+        header = replace(header, generated_at=when or header.generated_at)
+        write(header, (_note(v, missing) for v in verdicts), fmt, out, options)
     if run.stop_signal is not None:
         click.echo(f"openaudit: interrupted; the report lists {len(missing)} unfinished", err=True)
         sys.exit(128 + run.stop_signal)
     _exit_if_missing(missing, len(refs))
+
+
+def _date(text: str | None) -> str | None:
+    """`--date` as the report's timestamp (UTC, to the second), or a one-line error."""
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--date '{text}': not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)")
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _exit_if_missing(missing: list[str], total: int) -> None:

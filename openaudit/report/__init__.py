@@ -10,8 +10,9 @@ run's Scorecard without models); `write` then streams it, and collects for the o
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
-from typing import TextIO
+import inspect
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
 
 from openaudit.model import Scorecard, Verdict
 
@@ -20,14 +21,25 @@ FORMATS: dict[str, str] = {
     "json": "openaudit.report.json_format",
     "markdown": "openaudit.report.markdown",
     "csv": "openaudit.report.csv_format",
+    "spdx-json": "openaudit.report.spdx_json",
+    "spdx3-json": "openaudit.report.spdx3_json",
+    "cyclonedx-json": "openaudit.report.cyclonedx_json",
 }
 
 
-def render(scorecard: Scorecard, fmt: str) -> str:
+def _accepted(function: Any, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The options a format's `render` takes (`cyclonedx_version` ...): others are not its own."""
+    if not options:
+        return {}
+    parameters = inspect.signature(function).parameters
+    return {k: v for k, v in options.items() if k in parameters}
+
+
+def render(scorecard: Scorecard, fmt: str, options: Mapping[str, Any] | None = None) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
     module = importlib.import_module(FORMATS[fmt])
-    text: str = module.render(scorecard)
+    text: str = module.render(scorecard, **_accepted(module.render, options))
     return text
 
 
@@ -36,7 +48,13 @@ def streams(fmt: str) -> bool:
     return hasattr(importlib.import_module(FORMATS[fmt]), "stream")
 
 
-def write(header: Scorecard, verdicts: Iterable[Verdict], fmt: str, out: TextIO) -> None:
+def write(
+    header: Scorecard,
+    verdicts: Iterable[Verdict],
+    fmt: str,
+    out: TextIO,
+    options: Mapping[str, Any] | None = None,
+) -> None:
     """Write the report of `verdicts` to `out`, streaming when the format can."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
@@ -46,7 +64,8 @@ def write(header: Scorecard, verdicts: Iterable[Verdict], fmt: str, out: TextIO)
         return
     from dataclasses import replace
 
-    out.write(module.render(replace(header, models=tuple(verdicts))))
+    scorecard = replace(header, models=tuple(verdicts))
+    out.write(module.render(scorecard, **_accepted(module.render, options)))
 
 
 __all__ = ["FORMATS", "render", "streams", "write"]
