@@ -85,8 +85,8 @@ class Part:
     @property
     def purl(self) -> str | None:
         """`pkg:huggingface/<owner>/<name>@<commit>`; datasets have no purl type of their own."""
-        if self.kind != "model" or "/" not in self.repo_id:
-            return None
+        if self.kind != "model" or "/" not in self.repo_id or not self.commit:
+            return None  # a folder on disk, or a repo never read, is not known on the Hub
         from packageurl import PackageURL
 
         return str(
@@ -94,7 +94,7 @@ class Part:
                 type="huggingface",
                 namespace=self.owner,
                 name=self.name,
-                version=self.commit.lower() if self.commit else None,
+                version=self.commit.lower(),
             )
         )
 

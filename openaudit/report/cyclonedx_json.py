@@ -159,7 +159,7 @@ def _evidence(part: Part) -> tuple[Evidence, ...]:
     return (Evidence("api", "cardData.license", "", part.url),) if part.url else ()
 
 
-def _task(part: Part) -> dict[str, Any]:
+def _task(part: Part, evidence: tuple[Evidence, ...]) -> dict[str, Any]:
     ref = f"evidence:{_ref(part)}"
     task: dict[str, Any] = {
         "bom-ref": ref,
@@ -168,7 +168,7 @@ def _task(part: Part) -> dict[str, Any]:
         "taskTypes": ["scan"],
     }
     inputs = list(
-        {json.dumps(i, sort_keys=True): i for i in map(_evidence_input, _evidence(part))}.values()
+        {json.dumps(i, sort_keys=True): i for i in map(_evidence_input, evidence)}.values()
     )
     if inputs:
         task["inputs"] = inputs
@@ -186,12 +186,15 @@ def _assemble(
         index.setdefault(_ref(b.root), len(components))
         if index[_ref(b.root)] == len(components):
             components.append(_component(b.root, refs, version))
+    for b in boms:  # audited models first: a model's own audit is its evidence, not a base's
+        i = index[_ref(b.root)]
+        if all(p is not b.root for _, p, _ in cited) and "modelCard" not in components[i]:
+            cited.append((f"/components/{i}", b.root, components[i]))
     for b in boms:
         i = index[_ref(b.root)]
         root = components[i]
         if "modelCard" in root:
             continue
-        cited.append((f"/components/{i}", b.root, root))
         datasets = []
         for part in b.datasets:
             if _ref(part) not in index:
@@ -215,7 +218,7 @@ def document(scorecard: Scorecard, version: str = "1.6") -> dict[str, Any]:
         raise ValueError(f"CycloneDX version {version} (one of {', '.join(VERSIONS)})")
     boms, refs = bom.build(scorecard)
     when = bom.created(scorecard)
-    serial = uuid.UUID(bom.digest(boms, when, f"cyclonedx-{version}")[:32])
+    serial = uuid.uuid5(uuid.NAMESPACE_URL, f"{bom.NAMESPACE}/{bom.digest(boms, when, 'cyclonedx')}")
     components, cited = _assemble(boms, refs, version)
     doc: dict[str, Any] = {
         "bomFormat": "CycloneDX",
@@ -237,7 +240,12 @@ def document(scorecard: Scorecard, version: str = "1.6") -> dict[str, Any]:
         },
         "components": components,
     }
-    tasks = list({_ref(p): _task(p) for _, p, _ in cited if p.concluded.state == "known"}.values())
+    tasks: dict[str, dict[str, Any]] = {}
+    evidence: dict[str, tuple[Evidence, ...]] = {}
+    for _, part, _ in cited:  # audited models come first: their own evidence wins
+        if part.concluded.state == "known" and _ref(part) not in tasks:
+            evidence[_ref(part)] = _evidence(part)
+            tasks[_ref(part)] = _task(part, evidence[_ref(part)])
     if tasks:
         doc["formulation"] = [
             {
@@ -248,17 +256,21 @@ def document(scorecard: Scorecard, version: str = "1.6") -> dict[str, Any]:
                         "uid": "workflow:openaudit-audit",
                         "name": "openaudit audit",
                         "taskTypes": ["scan"],
-                        "tasks": tasks,
+                        "tasks": list(tasks.values()),
                     }
                 ],
             }
         ]
     if version != "1.6":
-        doc["citations"] = _citations(cited, bom.iso(when))
+        doc["citations"] = _citations(cited, evidence, bom.iso(when))
     return doc
 
 
-def _citations(cited: list[tuple[str, Part, dict[str, Any]]], when: str) -> list[dict[str, Any]]:
+def _citations(
+    cited: list[tuple[str, Part, dict[str, Any]]],
+    evidence_of: dict[str, tuple[Evidence, ...]],
+    when: str,
+) -> list[dict[str, Any]]:
     """One citation per concluded licence, pointing it at the formulation task that lists its evidence."""
     out = []
     for pointer, part, component in cited:
@@ -266,7 +278,7 @@ def _citations(cited: list[tuple[str, Part, dict[str, Any]]], when: str) -> list
             lic = entry.get("license", entry)
             if lic.get("acknowledgement") != "concluded":
                 continue
-            evidence = _evidence(part)
+            evidence = evidence_of[_ref(part)]
             out.append(
                 {
                     "bom-ref": f"citation:{lic['bom-ref']}",
@@ -294,7 +306,7 @@ def _validator(version: str) -> Any:
     from jsonschema import FormatChecker
 
     strict = JsonStrictValidator(SchemaVersion.from_version(version))._validator
-    original = strict.format_checker
+    original = getattr(strict, "format_checker")  # noqa: B009 (not in the Validator protocol)
     checker = FormatChecker()
     checker.checkers = dict(original.checkers)
     for name, rule in (("iri", "URI"), ("iri-reference", "URI_reference")):
@@ -304,7 +316,7 @@ def _validator(version: str) -> Any:
 
 
 def _ascii_first(rule: str, slow: Any) -> Any:
-    from rfc3986_validator import validate_rfc3986
+    from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 
     def check(instance: object) -> bool:
         if isinstance(instance, str) and instance.isascii():
