@@ -117,14 +117,24 @@ def test_spdx23_packages_licences_and_relationships(fixtures: Scorecard) -> None
         "pkg:huggingface/acme/llama-3.1-acme-chat-sql-lora@9e4a05c1c80f42fe0b15f6201cab4ba5fdec9c69"
     ]
     # An undecided licence is NOASSERTION, never a guess; its reason is an annotation.
+    family = packages["cover-org/cc-family-model"]
+    assert family["licenseConcluded"] == "NOASSERTION"
+    assert any(a["comment"].startswith("unknown: licence") for a in family["annotations"])
+    # A licence with no SPDX id is a LicenseRef whose extracted text points at the licence file.
     custom = packages["fixture-org/custom-licence-lm"]
-    assert custom["licenseConcluded"] == "NOASSERTION"
     assert custom["licenseDeclared"] == "LicenseRef-fixture-research-license"
-    assert any(a["comment"].startswith("unknown: licence") for a in custom["annotations"])
+    extracted = {e["licenseId"]: e for e in doc["hasExtractedLicensingInfos"]}
+    pointer = extracted["LicenseRef-fixture-research-license"]["extractedText"]
+    assert pointer.endswith("/fixture-org/custom-licence-lm/blob/" + custom["versionInfo"] + "/LICENSE")
+    # A card naming a non-commercial licence beside `mit` declares both, and both bind.
+    nc_name = packages["decl-org/mit-with-nc-name"]
+    both = "MIT AND LicenseRef-acme-non-commercial-model-license"
+    assert nc_name["licenseDeclared"] == nc_name["licenseConcluded"] == both
     # No licence at all, read: NONE.
     assert packages["acme/unlicensed-classifier"]["licenseDeclared"] == "NONE"
     # Every LicenseRef used has its extracted-licensing entry.
-    used = set(re.findall(r"LicenseRef-[A-Za-z0-9.-]+", json.dumps(doc["packages"])))
+    fields = [p[k] for p in doc["packages"] for k in ("licenseDeclared", "licenseConcluded")]
+    used = set(re.findall(r"LicenseRef-[A-Za-z0-9.-]+", " ".join(fields)))
     assert used <= {e["licenseId"] for e in doc["hasExtractedLicensingInfos"]}
     ids = {p["SPDXID"]: p["name"] for p in doc["packages"]}
     rels = {
@@ -184,7 +194,11 @@ def test_spdx3_profiles(fixtures: Scorecard) -> None:
         for r in objects.foreach_type(model.Relationship)
         if str(r.relationshipType).endswith("hasConcludedLicense")
     }
-    assert concluded["fixture-org/custom-licence-lm"].endswith("NoAssertionLicense")
+    assert str(concluded["cover-org/cc-family-model"]).endswith("NoAssertionLicense")
+    # A licence name beside an id is never dropped from the conclusion.
+    assert concluded["decl-org/mit-with-nc-name"].simplelicensing_licenseExpression == (
+        "MIT AND LicenseRef-acme-non-commercial-model-license"
+    )
     assert concluded["acme/llama-3.1-acme-chat-sql-lora"].simplelicensing_licenseExpression == (
         "Apache-2.0 AND LicenseRef-openaudit-llama3.1"
     )

@@ -168,12 +168,14 @@ def _licences(ids: Iterable[str], refs: dict[str, LicenceRef], pointer: str | No
 def _declared_ids(d: Mapping[str, Any]) -> list[str]:
     """The licences the card declares: `license` values, `other` named by `license_name`."""
     values = d.get("declared_licences") or []
-    names = [v["value"] for v in values if v.get("field") == "license_name"]
+    names = [str(v["value"]) for v in values if v.get("field") == "license_name"]
     out: list[str] = []
     for v in values:
         if v.get("field") in ("license", "tag") and isinstance(v.get("value"), str):
-            out.extend(names if v["value"] == "other" and names else [v["value"]])
-    return out
+            if v["value"] != "other" or not names:
+                out.append(v["value"])
+    # A name beside a licence id is declared too: `mit` with a non-commercial name is both.
+    return out + names
 
 
 def _licence_pointer(d: Mapping[str, Any]) -> str | None:
@@ -194,7 +196,9 @@ def _root(v: Verdict, d: Mapping[str, Any], refs: dict[str, LicenceRef]) -> Part
         declared, concluded = NOASSERTION, NOASSERTION
     else:
         declared = _licences(_declared_ids(d), refs, pointer)
-        effective = d.get("effective_licence_ids") or list(v.licence_ids)
+        # Every licence the model names, and those its bases bind it to: one dropped would
+        # make the conclusion more open than the evidence.
+        effective = [*v.licence_ids, *(d.get("effective_licence_ids") or [])]
         if licence.status == "unknown":
             concluded = NOASSERTION
         else:

@@ -218,7 +218,9 @@ def document(scorecard: Scorecard, version: str = "1.6") -> dict[str, Any]:
         raise ValueError(f"CycloneDX version {version} (one of {', '.join(VERSIONS)})")
     boms, refs = bom.build(scorecard)
     when = bom.created(scorecard)
-    serial = uuid.uuid5(uuid.NAMESPACE_URL, f"{bom.NAMESPACE}/{bom.digest(boms, when, 'cyclonedx')}")
+    serial = uuid.uuid5(
+        uuid.NAMESPACE_URL, f"{bom.NAMESPACE}/{bom.digest(boms, when, 'cyclonedx')}"
+    )
     components, cited = _assemble(boms, refs, version)
     doc: dict[str, Any] = {
         "bomFormat": "CycloneDX",
