@@ -171,9 +171,9 @@ def _declared_ids(d: Mapping[str, Any]) -> list[str]:
     names = [str(v["value"]) for v in values if v.get("field") == "license_name"]
     out: list[str] = []
     for v in values:
-        if v.get("field") in ("license", "tag") and isinstance(v.get("value"), str):
-            if v["value"] != "other" or not names:
-                out.append(v["value"])
+        value = v.get("value")
+        if v.get("field") in ("license", "tag") and isinstance(value, str):
+            out.extend([value] if value != "other" or not names else [])
     # A name beside a licence id is declared too: `mit` with a non-commercial name is both.
     return out + names
 
