@@ -200,3 +200,14 @@ def test_phrases_are_data() -> None:
     assert signals("sai-nc-community", "name") and not signals("sai-nc-community", "text")
     assert not signals("for commercial or non-commercial use", "text")
     assert [p.restriction for p in signals("Research use only.", "text")] == ["research-only"]
+
+
+def test_reading_is_bounded_on_hostile_text() -> None:
+    import time
+
+    from openaudit.facts.declarations import signals
+
+    start = time.process_time()
+    found = signals("x " * 2_000_000 + "non-commercial", "text")
+    assert found == []  # only the first part of a line is read
+    assert time.process_time() - start < 2.0

@@ -141,6 +141,8 @@ def _names(ctx: Context, snap: Snapshot) -> Iterator[dict[str, Any]]:
         value = meta.get(field)
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.strip():
+                if field == "license_name" and resolve_name(item, ctx.kb):
+                    continue  # a known name is read through its knowledge-base entry
                 found = signals(item, "name")
                 if found:
                     yield _statement(field, item, found, ctx.cite_metadata(snap, field, item))
