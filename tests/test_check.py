@@ -8,6 +8,7 @@ policies, a library under the default policy).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -394,4 +395,39 @@ def test_offline_check_from_a_warm_store_makes_no_request(
     fixture_hub.reset()
     run = run_cli("check", "--offline", "--cache-dir", str(store))
     assert run.code == 0, run.stdout + run.stderr
+    assert fixture_hub.count() == 0
+
+
+def test_hostile_strings_in_code_cannot_inject_markup_or_escapes(
+    fixture_hub: FakeHub, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile = "<img src=x onerror=alert(1)>|[x](javascript:alert(1))\\x1b]0;pwned\\x07"
+    write(
+        tmp_path,
+        "app.py",
+        f'from transformers import AutoModel\nAutoModel.from_pretrained("{hostile}")\n',
+    )
+    md = check(fixture_hub, store, "--format", "markdown")
+    assert md.code == 0  # unresolved is a warning under the default policy
+    assert "\\<img" in md.stdout
+    assert not re.search(r"(?<!\\)<img", md.stdout) and not re.search(r"(?<!\\)\]\(java", md.stdout)
+    assert "\x1b" not in md.stdout and "\x07" not in md.stdout
+    row = next(line for line in md.stdout.splitlines() if "check/unresolved" in line)
+    assert row.count(" | ") == 4  # the pipe inside the string did not open a new cell
+    text = check(fixture_hub, store)
+    assert "\x1b" not in text.stdout and text.stdout.startswith(
+        "app.py:2:27: warning check/unresolved"
+    )
+
+
+def test_a_codebase_without_models_passes(
+    fixture_hub: FakeHub, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "app.py", "print('no models here')\n")
+    run = check(fixture_hub, store, "--format", "json")
+    assert run.code == 0
+    doc = json.loads(run.stdout)
+    assert doc["summary"]["references"] == 0 and doc["violations"] == []
     assert fixture_hub.count() == 0

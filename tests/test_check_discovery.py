@@ -221,3 +221,15 @@ def test_nested_gitignore_applies_to_its_own_folder(tmp_path: Path) -> None:
         (tmp_path / folder / "skip.py").write_text(line)
     found = scan([tmp_path])
     assert [Path(r.file).parent.name for r in found.refs] == ["b"]
+
+
+def test_a_gitignore_above_the_scanned_folder_applies(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("src/generated/\n")
+    gen = tmp_path / "src" / "generated"
+    gen.mkdir(parents=True)
+    line = "from transformers import AutoModel\nAutoModel.from_pretrained('acme/m')\n"
+    (gen / "a.py").write_text(line)
+    (tmp_path / "src" / "b.py").write_text(line)
+    found = scan([tmp_path / "src"])
+    assert [Path(r.file).name for r in found.refs] == ["b.py"]

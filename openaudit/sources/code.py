@@ -81,6 +81,8 @@ def may_reference(text: str) -> bool:
     if not any(n in text for n in _PLAIN):
         return False
     return _CALL.search(text) is not None or (" as " in text and _ALIAS.search(text) is not None)
+
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?$")
 _HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/")
 #: First segments that name a folder of the project rather than a Hub owner.
@@ -133,16 +135,18 @@ def _walk(root: Path, policies: list[str]) -> Iterator[tuple[Path, str]]:
         return
     import pathspec
 
-    specs: list[tuple[str, Any]] = []
+    # (folder relative to root, what goes before a path to make it relative to the
+    # .gitignore's own folder, the patterns): a .gitignore above the root applies too.
+    specs: list[tuple[str, str, Any]] = _ancestor_specs(root)
     for current, dirs, files in os.walk(root):
         here = Path(current)
         rel_here = os.path.relpath(current, root)
         rel_here = "" if rel_here == "." else rel_here.replace(os.sep, "/") + "/"
-        specs = [(base, s) for base, s in specs if rel_here.startswith(base)]
+        specs = [sp for sp in specs if rel_here.startswith(sp[0])]
         if ".gitignore" in files:
             try:
                 lines = (here / ".gitignore").read_text(encoding="utf-8").splitlines()
-                specs.append((rel_here, pathspec.GitIgnoreSpec.from_lines(lines)))
+                specs.append((rel_here, "", pathspec.GitIgnoreSpec.from_lines(lines)))
             except (OSError, UnicodeDecodeError):
                 pass
 
@@ -161,9 +165,29 @@ def _walk(root: Path, policies: list[str]) -> Iterator[tuple[Path, str]]:
                 yield here / name, kind
 
 
-def _ignored(specs: list[tuple[str, Any]], rel: str) -> bool:
+def _ignored(specs: list[tuple[str, str, Any]], rel: str) -> bool:
     """Each `.gitignore` matches paths relative to its own folder."""
-    return any(spec.match_file(rel[len(base) :]) for base, spec in specs)
+    return any(spec.match_file(offset + rel[len(base) :]) for base, offset, spec in specs)
+
+
+def _ancestor_specs(root: Path) -> list[tuple[str, str, Any]]:
+    """`.gitignore` files of the folders above `root`, up to the repository's top."""
+    import pathspec
+
+    out: list[tuple[str, str, Any]] = []
+    folder = root.resolve()
+    offset = ""
+    while (folder.parent != folder) and not (folder / ".git").exists():
+        offset = f"{folder.name}/{offset}"
+        folder = folder.parent
+        ignore = folder / ".gitignore"
+        if ignore.is_file():
+            try:
+                lines = ignore.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            out.append(("", offset, pathspec.GitIgnoreSpec.from_lines(lines)))
+    return out
 
 
 def _kind(name: str) -> str | None:
