@@ -15,6 +15,7 @@ OWN_TAGS = {
     "a",
     "h1",
     "h2",
+    "h3",
     "img",
     "li",
     "ol",
@@ -338,3 +339,43 @@ def test_terminal_table_colour_width_and_hostile_text(tmp_path: Path) -> None:
     assert "evil|org<b>/x](javascript:alert(1))`code`" in plain.replace("\r", "").replace(
         "\n", ""
     ).replace(" ", "")
+
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden" / "llama-3.1-acme-chat.md"
+
+
+def test_scorecard_matches_the_reviewed_golden_file(
+    report: Path, _fixture_hub_server: FakeHub
+) -> None:
+    """A reviewed scorecard, byte for byte (the fake Hub's address normalised).
+
+    When a deliberate change moves it, regenerate with OPENAUDIT_UPDATE_GOLDEN=1, read the
+    diff as a reviewer would, and commit it.
+    """
+    import os
+
+    text = (report / "acme/llama-3.1-acme-chat.md").read_text()
+    text = re.sub(r"http://127\.0\.0\.1:\d+", "https://hub.example", text)
+    if os.environ.get("OPENAUDIT_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text(), "scorecard moved: see this test's docstring"
+
+
+def test_markdown_format_of_a_hostile_card(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    run = run_cli(
+        "audit",
+        "--path",
+        str(hostile_folder(tmp_path)),
+        "--offline",
+        "--format",
+        "markdown",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert not table_shapes(run.stdout)
+    html = render_markdown(run.stdout)
+    assert set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", html)) <= OWN_TAGS
+    assert not re.findall(r'(?:href|src)="(?!https?://)', html)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", run.stdout)
