@@ -251,14 +251,14 @@ def _families() -> dict[str, list[Any]]:
     return out
 
 
-@pytest.mark.parametrize("family", sorted(_families()))
+@pytest.mark.parametrize(
+    "family", sorted(f for f, refs in _families().items() if len({r.id for r in refs}) > 1)
+)
 def test_each_reference_passes_its_familys_distinguishing_rules(family: str) -> None:
     """Every reference, scored level with every other member of its family, is still told
     apart by the phrases alone: no phrase of one member sits in another's text, no member
     excludes its own text."""
     refs = _families()[family]
-    if len({r.id for r in refs}) < 2:
-        pytest.skip("one member")
     for ref in refs:
         words = list(ref.words)
         ranked = [_Scored(ref, 1.0, 1.0, 1.0, (0, len(words)))] + [

@@ -39,6 +39,8 @@ _CHOICE = re.compile(r"\b(?:or|either|dual|choice|option|alternatively)\b", re.I
 #: Words per statement read after a trigger, and the longest name tried.
 _STATEMENT_WORDS = 40
 _NAME_WORDS = 9
+#: Words of the paragraph around a statement above which it is a licence's prose, not a notice.
+_PARAGRAPH_WORDS = 90
 #: Names too generic to identify anything by themselves.
 _NOT_NAMES = frozenset({"other", "unknown", "license", "licence", "the", "a", "this"})
 
@@ -76,6 +78,11 @@ def find_notices(
         stop = _END.search(text, trigger.end(), trigger.end() + 600)
         end = stop.start() if stop else min(len(text), trigger.end() + 600)
         statement = text[trigger.start() : end]
+        if _paragraph_words(text, trigger.start()) > _PARAGRAPH_WORDS:
+            # A licence's own prose ("... distributed under the GNU General Public License
+            # (GPL), the law of ...") is not a notice: notices stand in short paragraphs.
+            pos = max(end, trigger.end())
+            continue
         names = _names(text[trigger.end() : end], lookup)
         choice = bool(_CHOICE.search(statement))
         for i, (licence_id, offset) in enumerate(names):
@@ -85,6 +92,13 @@ def find_notices(
             out.append(Notice(licence_id, _line(text, at), quote, op, trigger.start(), end))
         pos = max(end, trigger.end())
     return out
+
+
+def _paragraph_words(text: str, at: int) -> int:
+    """Words in the paragraph (between blank lines) holding offset `at`, bounded."""
+    start = max(text.rfind("\n\n", max(0, at - 4000), at), at - 4000, 0)
+    stop = text.find("\n\n", at, at + 4000)
+    return len(text[start : stop if stop >= 0 else at + 4000].split())
 
 
 def _names(span: str, lookup: Callable[[str], str | None]) -> list[tuple[str, int]]:
