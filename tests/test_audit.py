@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from openaudit.report.table import widths
+
 from tests.conftest import FIXTURE_HUB_DIR
 from tests.fakehub import ACCEPTED_TOKEN, UNACCEPTED_TOKEN, FakeHub
 from tests.helpers import audit_json, by_id, run_cli, validate_report
@@ -14,7 +16,9 @@ from tests.helpers import audit_json, by_id, run_cli, validate_report
 
 def fixture_ids() -> list[str]:
     root = FIXTURE_HUB_DIR / "models"
-    return sorted(f"{p.parent.name}/{p.name}" for p in root.glob("*/*") if (p / "api.json").is_file())
+    return sorted(
+        f"{p.parent.name}/{p.name}" for p in root.glob("*/*") if (p / "api.json").is_file()
+    )
 
 
 def sha_of(repo_id: str) -> str:
@@ -37,7 +41,14 @@ def all_fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 def test_every_fixture_is_in_the_report_and_valid(all_fixtures: dict[str, dict]) -> None:
     assert len(all_fixtures) >= 14
     for model in all_fixtures.values():
-        for dim in ("licence", "commercial_use", "weights", "training_data", "code", "documentation"):
+        for dim in (
+            "licence",
+            "commercial_use",
+            "weights",
+            "training_data",
+            "code",
+            "documentation",
+        ):
             assert model[dim]["status"]
             assert model[dim]["summary"]
 
@@ -89,7 +100,9 @@ def test_weights(all_fixtures: dict[str, dict], repo: str, weights: str) -> None
 
 
 def test_adapter_only_is_reported(all_fixtures: dict[str, dict]) -> None:
-    rules = {f["rule"] for f in all_fixtures["acme/llama-3.1-acme-chat-sql-lora"]["weights"]["findings"]}
+    rules = {
+        f["rule"] for f in all_fixtures["acme/llama-3.1-acme-chat-sql-lora"]["weights"]["findings"]
+    }
     assert "weights-adapter-only" in rules
 
 
@@ -100,7 +113,9 @@ def test_findings_cite_evidence_pinned_to_the_commit(all_fixtures: dict[str, dic
     assert findings
     for f in findings:
         assert f["evidence"], f
-    urls = [e["url"] for f in findings for e in f["evidence"] if e["source"] in ("metadata", "file")]
+    urls = [
+        e["url"] for f in findings for e in f["evidence"] if e["source"] in ("metadata", "file")
+    ]
     assert urls and all(sha in u for u in urls)
     locators = {e["locator"] for f in findings for e in f["evidence"]}
     assert any(loc.startswith("README.md:") for loc in locators)  # file and line of `license:`
@@ -168,13 +183,17 @@ def test_offline_gives_the_same_json(fixture_hub: FakeHub, tmp_path: Path) -> No
 
 
 def test_offline_names_what_the_store_lacks(tmp_path: Path) -> None:
-    run = run_cli("audit", "acme/never-seen", "--offline", "--format", "json", "--cache-dir", str(tmp_path))
+    run = run_cli(
+        "audit", "acme/never-seen", "--offline", "--format", "json", "--cache-dir", str(tmp_path)
+    )
     assert run.code == 3
     model = run.json()["models"][0]
     assert model["errors"][0]["reason"] == "offline-missing"
 
 
-def test_main_revision_is_asked_once_then_served_from_the_store(fixture_hub: FakeHub, tmp_path: Path) -> None:
+def test_main_revision_is_asked_once_then_served_from_the_store(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
     audit_json(fixture_hub.url, tmp_path, "acme/tiny-apache-encoder")
     fixture_hub.reset()
     audit_json(fixture_hub.url, tmp_path, "acme/tiny-apache-encoder")
@@ -186,9 +205,15 @@ def test_main_revision_is_asked_once_then_served_from_the_store(fixture_hub: Fak
     ]
 
 
-@pytest.mark.parametrize(("token", "reason"), [(UNACCEPTED_TOKEN, "gated-not-accepted"), (ACCEPTED_TOKEN, None)])
+@pytest.mark.parametrize(
+    ("token", "reason"), [(UNACCEPTED_TOKEN, "gated-not-accepted"), (ACCEPTED_TOKEN, None)]
+)
 def test_gated_with_token(
-    fixture_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str, reason: str | None
+    fixture_hub: FakeHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    token: str,
+    reason: str | None,
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", token)
     run = audit_json(fixture_hub.url, tmp_path, "fixture-org/llama-3.1-fixture-8b")
@@ -206,24 +231,50 @@ def test_gated_with_token(
             assert token.encode() not in f.read_bytes()
 
 
-def test_table_fits_80_columns(all_fixtures: dict[str, dict], fixture_hub: FakeHub, tmp_path: Path) -> None:
+def test_table_fits_80_columns(
+    all_fixtures: dict[str, dict], fixture_hub: FakeHub, tmp_path: Path
+) -> None:
     ids = fixture_ids()
     run = run_cli("audit", *ids, "--endpoint", fixture_hub.url, "--cache-dir", str(tmp_path))
     lines = run.stdout.splitlines()
-    assert lines[0].split() == ["MODEL", "LICENCE", "STATUS", "COMMERCIAL", "WEIGHTS", "OSAID"]
+    assert lines[0].split() == [
+        "MODEL",
+        "LICENCE",
+        "STATUS",
+        "COMMERCIAL",
+        "DERIVATIVES",
+        "WEIGHTS",
+        "OSAID",
+    ]
     assert all(len(line) <= 80 for line in lines)
     assert "\x1b" not in run.stdout  # not a terminal: no colour
     table = lines[1 : lines.index("")]
-    rows = {line.split()[0]: line.split() for line in table if not line.startswith(" ")}
-    assert rows["acme/nc-summarizer"][1:5] == ["cc-by-nc-4.0", "restricted", "prohibited", "open"]
-    assert rows["acme/nc-summarizer"][5:] == ["not", "conformant"]  # OSAID in words
+    model_width, licence_width = widths(80)[:2]
+    status_at = model_width + 1 + licence_width + 1
+    # A row starts where the licence status is; the lines below continue its wrapped cells.
+    starts = [
+        i
+        for i, line in enumerate(table)
+        if line[status_at : status_at + 10].strip() and not line.startswith("  ")
+    ]
+    rows: dict[str, list[str]] = {}
+    for n, i in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(table)
+        block = [line for line in table[i:end] if not line.startswith("  why")]
+        repo_id = "".join(line[:model_width].strip() for line in block)
+        lic = "".join(
+            line[model_width + 1 : model_width + 1 + licence_width].strip() for line in block
+        )
+        rest = " ".join(line[model_width + 1 + licence_width :] for line in block).split()
+        rows[repo_id] = [repo_id, lic, *rest]
+    nc = rows["acme/nc-summarizer"]
+    assert nc[1:6] == ["cc-by-nc-4.0", "restricted", "prohibited", "conditional", "open"]
+    assert nc[6:] == ["not", "conformant"]  # OSAID in words
     # Long ids are never cut: their lines (before the status lines wrap) join back to the id.
-    for repo_id in ids:
-        assert repo_id in "".join(line[:21].strip() for line in table), repo_id
+    assert set(ids) <= set(rows)
     # Input order, and every unknown or restricted dimension says why.
-    starts = [i for i, line in enumerate(table) if line[:1].strip()]
-    firsts = [table[i][:21].strip() for i in starts]
-    assert [x for x in firsts if x in ids] == [i for i in ids if len(i) <= 21]
+    assert [x for x in rows if x in ids] == [i for i in ids if i in rows]
+    assert list(rows)[: len(ids)] == ids
     assert "  why licence restricted: Licence cc-by-nc-4.0 restricts use." in lines
     # Problems are grouped by cause: one line for the gate, naming the files.
     gated = [line for line in lines if line.startswith("! acme/auto-gated-vit")]
@@ -235,8 +286,17 @@ def test_table_fits_80_columns(all_fixtures: dict[str, dict], fixture_hub: FakeH
 def test_markdown_report(fixture_hub: FakeHub, tmp_path: Path) -> None:
     out = tmp_path / "card.md"
     run = run_cli(
-        "audit", "acme/llama-3.1-acme-chat", "acme/tiny-apache-encoder", "--format", "markdown",
-        "--endpoint", fixture_hub.url, "--cache-dir", str(tmp_path), "-o", str(out),
+        "audit",
+        "acme/llama-3.1-acme-chat",
+        "acme/tiny-apache-encoder",
+        "--format",
+        "markdown",
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path),
+        "-o",
+        str(out),
     )
     assert run.code == 0 and run.stdout == ""
     text = out.read_text()
@@ -249,9 +309,14 @@ def test_markdown_report(fixture_hub: FakeHub, tmp_path: Path) -> None:
 
 def test_from_file_keeps_order_and_names_bad_lines(fixture_hub: FakeHub, tmp_path: Path) -> None:
     listing = tmp_path / "models.txt"
-    listing.write_text("# models we ship\nacme/nc-summarizer\n\nacme/tiny-apache-encoder  # encoder\n")
+    listing.write_text(
+        "# models we ship\nacme/nc-summarizer\n\nacme/tiny-apache-encoder  # encoder\n"
+    )
     run = audit_json(fixture_hub.url, tmp_path, extra=("--from-file", str(listing)))
-    assert [m["id"] for m in run.json()["models"]] == ["acme/nc-summarizer", "acme/tiny-apache-encoder"]
+    assert [m["id"] for m in run.json()["models"]] == [
+        "acme/nc-summarizer",
+        "acme/tiny-apache-encoder",
+    ]
     listing.write_text("acme/ok\nnot a model id\n")
     bad = audit_json(fixture_hub.url, tmp_path, extra=("--from-file", str(listing)))
     assert bad.code == 2
@@ -268,7 +333,9 @@ def test_from_file_keeps_order_and_names_bad_lines(fixture_hub: FakeHub, tmp_pat
         (("datasets/acme/corpus",), "is a dataset: openaudit audits models"),
     ],
 )
-def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...], needle: str, tmp_path: Path) -> None:
+def test_usage_errors_exit_2_with_one_line(
+    args: tuple[str, ...], needle: str, tmp_path: Path
+) -> None:
     run = run_cli("audit", *args, "--cache-dir", str(tmp_path))
     assert run.code == 2
     assert needle in run.stderr
@@ -284,7 +351,9 @@ def test_corpus_audits_without_traceback(corpus_hub: FakeHub, tmp_path: Path) ->
     assert sorted(m["id"] for m in doc["models"]) == sorted(ids)
 
 
-def test_details_for_reviewers(all_fixtures: dict[str, dict], fixture_hub: FakeHub, tmp_path: Path) -> None:
+def test_details_for_reviewers(
+    all_fixtures: dict[str, dict], fixture_hub: FakeHub, tmp_path: Path
+) -> None:
     details = all_fixtures["acme/tiny-apache-encoder"]["details"]
     assert details["parameters"] == 11179920
     assert details["memory_gb"]["bits_16"] > details["memory_gb"]["bits_4"] > 0
@@ -293,6 +362,16 @@ def test_details_for_reviewers(all_fixtures: dict[str, dict], fixture_hub: FakeH
     gguf = all_fixtures["fixture-org/llama-3.1-acme-chat-GGUF"]["details"]
     assert gguf["relation"] == "quantized" and gguf["base_models"] == ["acme/llama-3.1-acme-chat"]
     out = tmp_path / "card.md"
-    run_cli("audit", "acme/tiny-apache-encoder", "--format", "markdown", "--endpoint", fixture_hub.url,
-            "--cache-dir", str(tmp_path), "-o", str(out))
+    run_cli(
+        "audit",
+        "acme/tiny-apache-encoder",
+        "--format",
+        "markdown",
+        "--endpoint",
+        fixture_hub.url,
+        "--cache-dir",
+        str(tmp_path),
+        "-o",
+        str(out),
+    )
     assert "- Parameters: 11,179,920; memory about 0.02 GB at 16 bits" in out.read_text()

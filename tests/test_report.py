@@ -327,10 +327,10 @@ def test_terminal_table_colour_width_and_hostile_text(tmp_path: Path) -> None:
     folder = hostile_folder(tmp_path)
     args = ["audit", "--path", str(folder), "--offline", "--cache-dir", str(tmp_path / "c")]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    coloured = _tty_run(args, {**env, "COLUMNS": "120"})
+    coloured = _tty_run(args, {**env, "COLUMNS": "132"})
     assert "\x1b[3" in coloured  # statuses coloured on a terminal
     assert max(len(line) for line in coloured.splitlines()) > 80  # the terminal's width is used
-    plain = _tty_run(args, {"NO_COLOR": "1", "COLUMNS": "120"})
+    plain = _tty_run(args, {"NO_COLOR": "1", "COLUMNS": "132"})
     assert "\x1b" not in plain
     # The card's own escapes never reach the terminal: no title change, no colour, no clear.
     assert "pwned" not in coloured

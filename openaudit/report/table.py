@@ -27,12 +27,13 @@ WIDTH = 80
 
 #: (heading, dimension or key, minimum width); MODEL and LICENCE share what the terminal adds.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("MODEL", "id", 21),
-    ("LICENCE", "licence_ids", 12),
+    ("MODEL", "id", 13),
+    ("LICENCE", "licence_ids", 10),
     ("STATUS", "licence", 10),
     ("COMMERCIAL", "commercial_use", 11),
+    ("DERIVATIVES", "derivatives", 11),
     ("WEIGHTS", "weights", 7),
-    ("OSAID", "osaid", 14),
+    ("OSAID", "osaid", 12),
 )
 #: Dimensions whose status gets a "why" line.
 _WHY = frozenset({"unknown", "restricted"})
