@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from openaudit.report.table import widths
-
 from tests.conftest import FIXTURE_HUB_DIR
 from tests.fakehub import ACCEPTED_TOKEN, UNACCEPTED_TOKEN, FakeHub
 from tests.helpers import audit_json, by_id, run_cli, validate_report
