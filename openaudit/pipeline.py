@@ -27,7 +27,15 @@ from typing import Any, Self
 
 from openaudit import __version__, judged
 from openaudit.facts import extract
-from openaudit.hub import Collector, HubClient, Store, default_cache_dir, endpoint_from_env, retry
+from openaudit.hub import (
+    Collector,
+    HubClient,
+    Store,
+    StoreError,
+    default_cache_dir,
+    endpoint_from_env,
+    retry,
+)
 from openaudit.hub.collect import Limits, contained
 from openaudit.hub.links import LinkReader
 from openaudit.hub.retry import Retrier
@@ -63,6 +71,8 @@ class AuditOptions:
     deadline: float | None = None
     #: Seconds one model may take, bases and links included (`--model-deadline`).
     model_deadline: float | None = None
+    #: Where one-line warnings go (a read-only or broken store); None: the `logging` module.
+    warn: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 #: Called after each verdict with (done, total or None, the verdict).
@@ -78,7 +88,7 @@ class Run:
 
     def __init__(self, options: AuditOptions) -> None:
         self.options = options
-        self.store = Store(options.cache_dir or default_cache_dir()) if options.use_store else None
+        self.store = _open_store(options) if options.use_store else None
         # Local folders need the Hub too, for the bases and datasets they name (unless offline).
         #: One retry policy and budget for every request of the run (metadata, files, links).
         self.retrier = Retrier()
@@ -264,6 +274,21 @@ class Stopped(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(f"stopped by signal {signum}")
         self.signum = signum
+
+
+def _open_store(options: AuditOptions) -> Store | None:
+    """The evidence store, or None (with one warning) when it cannot be used at all."""
+    import logging
+
+    warn = options.warn or logging.getLogger("openaudit").warning
+    # Online, a snapshot read from another endpoint (a mirror) is read again from this one;
+    # offline, the store answers with what it has, each snapshot naming where it came from.
+    endpoint = None if options.offline else (options.endpoint or endpoint_from_env()).rstrip("/")
+    try:
+        return Store(options.cache_dir or default_cache_dir(), endpoint=endpoint, warn=warn)
+    except StoreError as exc:
+        warn(f"{exc}; auditing without the store")
+        return None
 
 
 def audit_iter(refs: Sequence[ModelRef], options: AuditOptions) -> Iterator[Verdict]:

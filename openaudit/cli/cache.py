@@ -27,9 +27,13 @@ def cache() -> None:
 )
 def list_(cache_dir: Path | None, fmt: str) -> None:
     """List stored snapshots (kind, repo, commit, revisions that named it, when fetched)."""
-    from openaudit.hub import Store, default_cache_dir
+    from openaudit.cli.common import fail
+    from openaudit.hub import Store, StoreError, default_cache_dir
 
-    store = Store(cache_dir or default_cache_dir())
+    try:
+        store = Store(cache_dir or default_cache_dir())
+    except StoreError as exc:
+        fail(str(exc))
     entries = store.entries()
     store.close()
     if fmt == "json":
@@ -47,9 +51,38 @@ def list_(cache_dir: Path | None, fmt: str) -> None:
 @click.argument("repo", required=False)
 def clear(cache_dir: Path | None, repo: str | None) -> None:
     """Remove every stored snapshot, or those of REPO (owner/name)."""
-    from openaudit.hub import Store, default_cache_dir
+    from openaudit.hub import Store, StoreError, default_cache_dir
 
-    store = Store(cache_dir or default_cache_dir())
+    directory = cache_dir or default_cache_dir()
+    try:
+        store = Store(directory)
+    except StoreError as exc:
+        # A store that cannot be opened (corrupt, another schema) is removed whole: clearing
+        # must always work, since it is the fix every store error names.
+        removed_files = _remove_store_files(directory)
+        click.echo(f"removed the unreadable evidence store ({exc}): {', '.join(removed_files)}")
+        return
+    if store.read_only:
+        store.close()
+        from openaudit.cli.common import fail
+
+        fail(f"{store.path}: the evidence store is read-only; nothing was removed")
     removed = store.clear(repo)
     store.close()
     click.echo(f"removed {removed} snapshot(s){' of ' + repo if repo else ''} from {store.path}")
+
+
+def _remove_store_files(directory: Path) -> list[str]:
+    removed = []
+    for name in ("evidence.sqlite3", "evidence.sqlite3-wal", "evidence.sqlite3-shm"):
+        path = directory / name
+        try:
+            path.unlink()
+            removed.append(str(path))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            from openaudit.cli.common import fail
+
+            fail(f"{path}: cannot remove ({exc.strerror or exc})")
+    return removed

@@ -352,6 +352,7 @@ def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
         timeout=opts["timeout"],
         deadline=opts.get("deadline"),
         model_deadline=opts.get("model_deadline"),
+        warn=lambda message: click.echo(f"openaudit: {message}", err=True),
         depth=opts["depth"],
         workers=opts["jobs"],
         rules_dirs=tuple(opts["rules_dirs"]),

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -96,22 +96,108 @@ class StoreError(Exception):
 class Store:
     """Thread-safe access to one SQLite file."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        endpoint: str | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        """Open (or create) the store; a store that cannot be written is opened read-only.
+
+        `endpoint`: snapshots read from another endpoint (a mirror) are not answered for this
+        one. `warn` receives one line per degradation (read-only, a failed write, a bad row).
+        """
         self.directory = directory
         self.path = directory / "evidence.sqlite3"
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_DDL)
-            self._conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            self._conn.commit()
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the evidence store at {self.path}: {exc}") from None
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self._warn = warn or (lambda message: None)
+        self._said: set[str] = set()
+        #: Writes failed (disk full, read-only): the run goes on without storing.
+        self.read_only = False
         self._lock = threading.Lock()
         self._local = threading.local()
+        fix = f"run `openaudit cache clear --cache-dir {directory}` to start afresh"
+        try:
+            self._conn = self._open_rw(directory)
+        except sqlite3.DatabaseError as exc:
+            if _corrupt(exc):
+                raise StoreError(
+                    f"the evidence store {self.path} is corrupt ({exc}): {fix}"
+                ) from None
+            self._conn = self._open_ro(exc)
+        except OSError as exc:
+            self._conn = self._open_ro(exc)
+        self._check_schema(fix)
+
+    def _open_rw(self, directory: Path) -> sqlite3.Connection:
+        directory.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_DDL)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_ro(self, cause: BaseException) -> sqlite3.Connection:
+        """The store as it is, for reading: `--offline` and `cache list` work on a read-only disk."""
+        if not self.path.is_file():
+            raise StoreError(f"cannot open the evidence store at {self.path}: {cause}") from None
+        last: BaseException = cause
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(
+                    f"{self.path.as_uri()}?{query}", uri=True, check_same_thread=False
+                )
+                conn.execute("SELECT count(*) FROM snapshots").fetchone()
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            self.read_only = True
+            self._say(
+                f"the evidence store {self.path} is read-only: reading it, storing nothing new"
+            )
+            return conn
+        if isinstance(last, sqlite3.DatabaseError) and _corrupt(last):
+            raise StoreError(
+                f"the evidence store {self.path} is corrupt ({last}): run "
+                f"`openaudit cache clear --cache-dir {self.directory}` to start afresh"
+            ) from None
+        raise StoreError(f"cannot open the evidence store at {self.path}: {last}") from None
+
+    def _check_schema(self, fix: str) -> None:
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"the evidence store {self.path} is unreadable ({exc}): {fix}"
+            ) from None
+        if row is not None and str(row[0]) != str(SCHEMA_VERSION):
+            self._conn.close()
+            raise StoreError(
+                f"the evidence store {self.path} has schema version {row[0]}; this openaudit "
+                f"reads version {SCHEMA_VERSION}: {fix}"
+            )
+
+    def _say(self, message: str) -> None:
+        """Each kind of degradation is said once per run."""
+        key = message.split(":", 1)[0]
+        if key not in self._said:
+            self._said.add(key)
+            self._warn(message)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        self.read_only = True
+        self._say(
+            f"the evidence store {self.path} cannot be written ({exc}): "
+            "the audit goes on without storing"
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -144,20 +230,28 @@ class Store:
             yield
         finally:
             self._local.pending = None
-            if pending:
-                with self._tx() as conn:
-                    for many, sql, params in pending:
-                        if many:
-                            conn.executemany(sql, params)
-                        else:
-                            conn.execute(sql, params)
+            if pending and not self.read_only:
+                try:
+                    with self._tx() as conn:
+                        for many, sql, params in pending:
+                            if many:
+                                conn.executemany(sql, params)
+                            else:
+                                conn.execute(sql, params)
+                except sqlite3.Error as exc:
+                    self._write_failed(exc)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection | _Deferred]:
         pending = getattr(self._local, "pending", None)
-        if pending is None:
-            with self._tx() as conn:
-                yield conn
+        if self.read_only:
+            yield _Deferred([])  # nothing is written; the run goes on
+        elif pending is None:
+            try:
+                with self._tx() as conn:
+                    yield conn
+            except sqlite3.Error as exc:
+                self._write_failed(exc)
         else:
             yield _Deferred(pending)
 
@@ -188,15 +282,24 @@ class Store:
         if row is None:
             return None
         info, files, problems, endpoint = row
-        return Snapshot(
-            ref=ref,
-            commit=commit,
-            info=json.loads(info),
-            files=tuple(RepoFile(**f) for f in json.loads(files)),
-            problems=tuple(Problem(**p) for p in json.loads(problems)),
-            origin="store",
-            endpoint=endpoint,
-        )
+        if self.endpoint is not None and endpoint.rstrip("/") != self.endpoint:
+            return None  # another endpoint's snapshot (a mirror's) does not answer for this one
+        try:
+            return Snapshot(
+                ref=ref,
+                commit=commit,
+                info=json.loads(info),
+                files=tuple(RepoFile(**f) for f in json.loads(files)),
+                problems=tuple(Problem(**p) for p in json.loads(problems)),
+                origin="store",
+                endpoint=endpoint,
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            # A damaged row is not evidence: it is fetched again (and replaced) when online.
+            self._say(
+                f"a damaged row in {self.path} ({ref.repo_id}@{commit[:12]}: {exc}): read again"
+            )
+            return None
 
     def put(self, snapshot: Snapshot, credential: str | None = None) -> None:
         """Store a snapshot and remember which commit its requested revision named.
@@ -406,6 +509,11 @@ class _Deferred:
 _LASTING = frozenset({"too-large", "not-found", "malformed"})
 #: Refusals that depend on who reads: final for the same credential, not for another.
 _GATING = frozenset({"gated-no-token", "gated-not-accepted", "access-denied"})
+
+
+def _corrupt(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
 def _now() -> str:
