@@ -125,7 +125,9 @@ def test_spdx23_packages_licences_and_relationships(fixtures: Scorecard) -> None
     assert custom["licenseDeclared"] == "LicenseRef-fixture-research-license"
     extracted = {e["licenseId"]: e for e in doc["hasExtractedLicensingInfos"]}
     pointer = extracted["LicenseRef-fixture-research-license"]["extractedText"]
-    assert pointer.endswith("/fixture-org/custom-licence-lm/blob/" + custom["versionInfo"] + "/LICENSE")
+    assert pointer.endswith(
+        "/fixture-org/custom-licence-lm/blob/" + custom["versionInfo"] + "/LICENSE"
+    )
     # A card naming a non-commercial licence beside `mit` declares both, and both bind.
     nc_name = packages["decl-org/mit-with-nc-name"]
     both = "MIT AND LicenseRef-acme-non-commercial-model-license"
@@ -167,6 +169,7 @@ def test_spdx3_profiles(fixtures: Scorecard) -> None:
     assert chat.suppliedBy.name == "acme"
     assert chat.software_packageUrl.startswith("pkg:huggingface/acme/llama-3.1-acme-chat@3911a37")
     assert chat.ai_informationAboutApplication == "Hub task (pipeline_tag): text-generation"
+    assert list(chat.ai_typeOfModel) == ["llama", "LlamaForCausalLM"]
     assert chat.ai_energyConsumption is None  # no card states it
     assert "fixture-org/nc-dialogues" in data
     # Unread repositories cannot fill the profiles' required fields: plain packages, with why.
@@ -282,6 +285,7 @@ def test_cyclonedx_model_card_pedigree_and_licences(fixtures: Scorecard) -> None
     nc = data[next(r for r in refs if "nc-dialogues" in r)]
     assert {e["license"]["id"] for e in nc["licenses"]} == {"CC-BY-NC-4.0"}
     assert chat["modelCard"]["modelParameters"]["task"] == "text-generation"
+    assert chat["modelCard"]["modelParameters"]["modelArchitecture"] == "LlamaForCausalLM"
 
 
 @pytest.mark.parametrize(("fmt", "options"), FORMATS)

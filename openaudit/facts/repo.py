@@ -48,6 +48,19 @@ def extract(ctx: Context) -> Iterator[Fact]:
     task = snap.info.get("pipeline_tag")
     if isinstance(task, str) and task:
         yield Fact("repo.pipeline_tag", task, (ctx.cite_api(snap, "pipeline_tag", task),))
+    config = snap.info.get("config")
+    if isinstance(config, dict):
+        # The Hub's summary of config.json: what kind of model it is, as its author's code says.
+        kind = config.get("model_type")
+        if isinstance(kind, str) and kind:
+            yield Fact(
+                "repo.model_type", kind[:100], (ctx.cite_api(snap, "config.model_type", kind),)
+            )
+        archs = [a[:100] for a in config.get("architectures") or () if isinstance(a, str)][:8]
+        if archs:
+            yield Fact(
+                "repo.architectures", archs, (ctx.cite_api(snap, "config.architectures", archs),)
+            )
     gated = snap.info.get("gated")
     if "gated" in snap.info:
         # The Hub sends false, "auto" or "manual"; a folder on disk cannot say.

@@ -112,6 +112,9 @@ def _model_card(b: ModelBom, datasets: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if d.get("pipeline_tag"):
         params["task"] = str(d["pipeline_tag"])
+    architectures = d.get("architectures") or []
+    if architectures or d.get("model_type"):
+        params["modelArchitecture"] = str(architectures[0] if architectures else d["model_type"])
     if datasets:
         params["datasets"] = [{"ref": r} for r in datasets]
     card: dict[str, Any] = {"bom-ref": f"model-card:{_ref(b.root)}"}

@@ -128,6 +128,8 @@ BOM_DETAILS: dict[str, tuple[str, tuple[str, ...]]] = {
     "url": ("repo.url", ()),
     "created": ("viability.created", ()),
     "pipeline_tag": ("repo.pipeline_tag", ()),
+    "model_type": ("repo.model_type", ()),
+    "architectures": ("repo.architectures", ()),
     "declared_licences": ("licence.declared", ("field", "value")),
     "effective_licence_ids": ("licence.effective_ids", ()),
     "licence_files": ("licence.files", ("path", "id", "kind", "method")),

@@ -132,6 +132,8 @@ def _ai_fields(pkg: Any, b: ModelBom) -> None:
     d = b.details
     if d.get("pipeline_tag"):
         pkg.ai_informationAboutApplication = f"Hub task (pipeline_tag): {d['pipeline_tag']}"
+    if d.get("model_type"):
+        pkg.ai_typeOfModel = [str(d["model_type"]), *(str(a) for a in d.get("architectures") or [])]
     if d.get("training_summary"):
         pkg.ai_informationAboutTraining = str(d["training_summary"])
     if "limitations" in (d.get("card_sections") or []) and b.root.url:
