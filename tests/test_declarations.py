@@ -207,11 +207,8 @@ def test_phrases_are_data() -> None:
 
 
 def test_reading_is_bounded_on_hostile_text() -> None:
-    import time
-
     from openaudit.facts.declarations import signals
 
-    start = time.process_time()
-    found = signals("x " * 2_000_000 + "non-commercial", "text")
-    assert found == []  # only the first part of a line is read
-    assert time.process_time() - start < 2.0
+    # Only the first part of a line is read: words far down a huge line are not scanned.
+    assert signals("x " * 2_000_000 + "non-commercial", "text") == []
+    assert signals("non-commercial " + "x " * 2_000_000, "text")
