@@ -360,30 +360,51 @@ def _reference_violations(found: Scan, policies: Policies, today: date) -> list[
                 "check/unscanned",
                 "warning",
                 f"{problem.subject}: {problem.detail or problem.reason}",
+                ref=_problem_location(problem.subject),
             )
         )
     return out
+
+
+def _problem_location(subject: str) -> CodeRef | None:
+    """`FILE:LINE` or `NOTEBOOK:cell N` of a file that could not be scanned, for annotations."""
+    m = re.fullmatch(r"(.+?):(?:cell (\d+)|(\d+))", subject)
+    if m is None:
+        return CodeRef(subject, 1, 1, "", "unresolved") if Path(subject).suffix else None
+    cell = int(m.group(2)) if m.group(2) else None
+    return CodeRef(m.group(1), int(m.group(3) or 1), 1, "", "unresolved", cell=cell)
 
 
 def _kb() -> KnowledgeBase:
     return load_kb()
 
 
-def _read_baseline(path: Path) -> set[str]:
-    """Fingerprints of the violations in an earlier `check --format json` report."""
+def _read_baseline(path: Path) -> tuple[set[str], set[str]]:
+    """What the target branch already had: fingerprints of the violations of an earlier
+    `check --format json` report, or the models of the target branch's `openaudit.lock`."""
+    from openaudit.lockfile import SCHEMA as LOCK_SCHEMA
+
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        return {v["fingerprint"] for v in doc["violations"] if isinstance(v, dict)}
+        if isinstance(doc, dict) and doc.get("lockfile") == LOCK_SCHEMA:
+            return set(), {e.id for e in read_lock(path).values()}
+        return {v["fingerprint"] for v in doc["violations"] if isinstance(v, dict)}, set()
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise BaselineError(
-            f"{path}: not a baseline (`openaudit check --format json` output): {exc.__class__.__name__}"
+            f"{path}: not a baseline (`openaudit check --format json` output or an "
+            f"openaudit.lock): {exc.__class__.__name__}"
         ) from None
 
 
-def _apply_baseline(violations: list[Violation], known: set[str]) -> list[Violation]:
-    return [
-        replace(v, suppressed="in the baseline")
-        if not v.suppressed and v.fingerprint in known
-        else v
-        for v in violations
-    ]
+def _apply_baseline(
+    violations: list[Violation], known: tuple[set[str], set[str]]
+) -> list[Violation]:
+    fingerprints, models = known
+    out = []
+    for v in violations:
+        if not v.suppressed and v.fingerprint in fingerprints:
+            v = replace(v, suppressed="in the baseline")
+        elif not v.suppressed and v.model in models and v.rule != "check/drift":
+            v = replace(v, suppressed="the model is in the target branch's lockfile")
+        out.append(v)
+    return out

@@ -140,7 +140,7 @@ def test_styles_codebase_reports_every_unresolved_and_path_problem(
         "models/my-finetune",
         False,
     ) in found
-    assert ("", "check/unscanned", "warning", None, False) in found
+    assert ("src/broken.py:2:1", "check/unscanned", "warning", None, False) in found
     unpinned = {w: level for w, rule, level, *_ in found if rule == "check/unpinned"}
     assert unpinned["src/app.py:22:73"] == "error"  # trust_remote_code=True: high severity
     assert unpinned["src/app.py:26:26"] == "warning"  # revision="v1.0" is a tag, not a commit
@@ -315,6 +315,25 @@ def test_baseline_suppresses_old_violations_but_not_a_new_one(
     assert counted == [("repo/new.py:2:31", "policy/dimension", "acme/unlicensed-classifier")]
     bad = check(fixture_hub, store, "repo", "--baseline", "repo/old.py")
     assert bad.code == 2 and "repo/old.py" in bad.stderr
+
+
+def test_the_target_branch_lockfile_as_baseline(
+    fixture_hub: FakeHub, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    load = "from transformers import AutoModel\nm = AutoModel.from_pretrained({!r})\n"
+    write(tmp_path, "repo/old.py", load.format("acme/nc-summarizer"))
+    assert (
+        run_cli("lock", "repo", "--endpoint", fixture_hub.url, "--cache-dir", str(store)).code == 0
+    )
+    (tmp_path / "repo" / "openaudit.lock").rename(tmp_path / "main.lock")
+    write(tmp_path, "repo/new.py", load.format("acme/unlicensed-classifier"))
+    run = check(fixture_hub, store, "repo", "--format", "json", "--baseline", "main.lock")
+    assert run.code == 1
+    counted = {(w, rule) for w, rule, level, _m, s in violations(run) if not s and level == "error"}
+    assert counted == {("repo/new.py:2:31", "policy/dimension")}
+    old = [s for w, *_, s in violations(run) if w.startswith("repo/old.py")]
+    assert old and all(old)
 
 
 def _relicensed(api_path: Path, licence: str, sha: str) -> tuple[dict[str, Any], dict[str, str]]:
