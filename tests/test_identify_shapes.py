@@ -300,3 +300,13 @@ def test_cli_table_shows_the_expression_and_the_changes(tmp_path: Path) -> None:
     assert out.exit_code == 0
     assert "MPL-2.0 AND MIT" in out.stdout
     assert 'changed "freely"' in out.stdout
+
+
+def test_terms_written_on_a_copyright_line_are_not_dropped(kb: Any) -> None:
+    """Copyright lines are variable parts and are not compared, so terms put on one are
+    reported as text outside the licence; a holder's name alone is not."""
+    body = text("mit.txt")
+    m = identify_text("Copyright (c) 2024 Acme Corp. Commercial use prohibited.\n\n" + body, kb)
+    assert m.license_id == "mit" and m.outside and m.outside[0][:2] == (1, 1)
+    m = identify_text("Copyright (c) 2024 Acme Research, Inc. All rights reserved.\n\n" + body, kb)
+    assert m.outside == ()

@@ -699,7 +699,34 @@ def identify_text(
     notices = _notices(text, idx, kb, offsets, texts)
     if not texts and not notices:
         return _unnamed(found, words, offsets)
-    return _assemble(texts, notices, words, offsets, kb)
+    match = _assemble(texts, notices, words, offsets, kb)
+    hidden = _terms_on_copyright_lines(text)
+    if hidden:
+        outside = tuple(sorted({*match.outside, *hidden}))
+        match = replace(match, outside=outside)
+    return match
+
+
+#: Words that make a copyright line more than a holder's name ("Copyright 2024 Acme.
+#: Commercial use prohibited."): normalisation drops copyright lines, so they are looked
+#: for here and such a line is reported as text outside the licence.
+_TERMS_WORDS = re.compile(
+    r"\b(?:non[\s-]*commercial|commercial|prohibit\w*|forbid\w*|restrict\w*|research|"
+    r"only|except|not|without|permission|licen[cs]\w*|terms?|use)\b",
+    re.IGNORECASE,
+)
+
+
+def _terms_on_copyright_lines(text: str) -> list[tuple[int, int, int]]:
+    out = []
+    for m in _COPYRIGHT_LINE.finditer(text[:MAX_NOTICE_CHARS]):
+        # The holder's name may hold any word ("Example Research Lab, Inc."): only what
+        # follows its first sentence counts.
+        rest = re.split(r"[.;:]\s+", m.group(0), maxsplit=1)[1:]
+        if rest and _TERMS_WORDS.search(rest[0]):
+            at = text.count("\n", 0, m.start()) + 1
+            out.append((at, at, len(m.group(0).split())))
+    return out
 
 
 def _unnamed(found: _Found, words: list[str], offsets: list[int]) -> LicenseMatch:
