@@ -132,6 +132,12 @@ class Run:
         self.recalled = 0
 
     @property
+    def in_flight(self) -> int:
+        """Models being fetched now (for a progress display)."""
+        window = getattr(self, "_window", None)
+        return sum(not f.done() for f in window) if window else 0
+
+    @property
     def rule_packs(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.ruleset.packs)
 
@@ -167,6 +173,7 @@ class Run:
             return
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="openaudit-fetch")
         window: deque[Future[Bundle]] = deque()
+        self._window = window
         pending = iter(refs)
         try:
             for ref in pending:

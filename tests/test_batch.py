@@ -371,3 +371,35 @@ def test_unchanged_evidence_is_not_judged_again(fixture_hub: FakeHub, tmp_path: 
     assert (
         json.loads(render(fourth, "json"))["models"] == json.loads(render(third, "json"))["models"]
     )
+
+
+def test_progress_is_hidden_off_a_terminal_and_verbose_names_each_model(
+    fixture_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from openaudit.cli.progress import Progress
+
+    ids = _family(fixture_hub, 3)
+    plain = audit_json(fixture_hub.url, tmp_path, *ids)
+    assert plain.code == 0 and plain.stderr == ""  # not a terminal: no bar
+    loud = audit_json(fixture_hub.url, tmp_path, *ids, extra=("-v",))
+    assert [line.split(": ")[1].split("] ")[1] for line in loud.stderr.splitlines()] == ids
+    quiet = audit_json(fixture_hub.url, tmp_path, *ids, extra=("-q", "-v"))
+    assert quiet.stderr == ""
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Tty()
+    monkeypatch.setattr("sys.stderr", err)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
+    with (
+        Run(options) as run,
+        Progress(len(ids), quiet=False, verbose=False, in_flight=lambda: run.in_flight) as bar,
+    ):
+        list(run.verdicts([ModelRef(i) for i in ids], progress=bar))
+        line = str(bar._bar)
+    assert "0/3" in err.getvalue()  # drawn on the (fake) terminal
+    assert "3/3" in line and "in_flight=" in line and "failed=0" in line

@@ -63,7 +63,12 @@ def audit(
     refs, plan = audit_plan(opts)
     with (
         Run(plan) as run,
-        Progress(len(refs), quiet=opts["quiet"], verbose=opts["verbose"]) as progress,
+        Progress(
+            len(refs),
+            quiet=opts["quiet"],
+            verbose=opts["verbose"],
+            in_flight=lambda: run.in_flight,
+        ) as progress,
         open_output(output) as out,
         stop_on_signals(run),
     ):

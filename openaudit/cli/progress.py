@@ -1,4 +1,4 @@
-"""Progress of a batch on stderr: a tqdm bar (done, failed, ETA) when stderr is a terminal.
+"""Progress of a batch on stderr: a tqdm bar (done, in flight, failed, ETA) on a terminal.
 
 tqdm rather than rich: huggingface_hub already depends on it, so the bar costs no new
 dependency and imports in a few milliseconds, only when a batch starts. The bar is
@@ -9,6 +9,7 @@ per finished model instead, which reads well in logs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -20,9 +21,17 @@ from openaudit.model import Verdict
 class Progress:
     """Callable the pipeline reports each finished verdict to."""
 
-    def __init__(self, total: int, *, quiet: bool, verbose: bool) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        quiet: bool,
+        verbose: bool,
+        in_flight: Callable[[], int] | None = None,
+    ) -> None:
         self.verbose = verbose and not quiet
         self.failed = 0
+        self.in_flight = in_flight
         self._bar: Any = None
         if not quiet and not self.verbose and total > 1 and sys.stderr.isatty():
             from tqdm import tqdm
@@ -38,7 +47,8 @@ class Progress:
             status = verdict.dimension("licence").status if verdict.audited else "not audited"
             click.echo(f"openaudit: [{done}/{total}] {verdict.id}: {status}", err=True)
         if self._bar is not None:
-            self._bar.set_postfix(failed=self.failed, refresh=False)
+            flying = self.in_flight() if self.in_flight is not None else 0
+            self._bar.set_postfix(in_flight=flying, failed=self.failed, refresh=False)
             self._bar.update(1)
 
     def close(self) -> None:
