@@ -348,3 +348,30 @@ def test_cli_from_json_and_options(fixtures: Scorecard, tmp_path: Path) -> None:
         "audit", "--from-json", str(stored), "--format", "spdx-json", "--date", "yesterday"
     )
     assert run.code == 2 and run.stderr.count("\n") == 1 and "--date" in run.stderr
+
+
+def test_spdx3_check_finds_what_is_missing(fixtures: Scorecard) -> None:
+    """The read-back check is not a formality: a package without its version, a dataset without
+    its type, or a second concluded licence are each reported."""
+    text = render(fixtures, "spdx3-json")
+    doc = json.loads(text)
+    graph = doc["@graph"]
+    ai = next(o for o in graph if o["type"] == "ai_AIPackage")
+    del ai["software_packageVersion"]
+    assert any("software_packageVersion missing" in p for p in spdx3_json.check(json.dumps(doc)))
+    doc = json.loads(text)
+    data = next(o for o in doc["@graph"] if o["type"] == "dataset_DatasetPackage")
+    del data["dataset_datasetType"]
+    assert spdx3_json.check(json.dumps(doc))
+    doc = json.loads(text)
+    concluded = next(o for o in doc["@graph"] if o.get("relationshipType") == "hasConcludedLicense")
+    doc["@graph"].append({**concluded, "spdxId": concluded["spdxId"] + "-again"})
+    assert any("hasConcludedLicense" in p for p in spdx3_json.check(json.dumps(doc)))
+    assert spdx3_json.check("{}")
+
+
+def test_spdx23_validator_is_not_a_formality(fixtures: Scorecard) -> None:
+    doc = spdx_json.document(fixtures)
+    assert spdx_json.validate(doc) == []
+    doc.extracted_licensing_info = []  # LicenseRefs with no text or pointer
+    assert any("LicenseRef" in m for m in spdx_json.validate(doc))

@@ -239,6 +239,12 @@ def check(text: str) -> list[str]:
         model, objects = spdx_python_model.load_data(json.loads(text))
     except Exception as exc:  # the deserializer raises several types; all mean unreadable
         return [f"does not read back: {type(exc).__name__}: {exc}"]
+    try:
+        # Writing the objects read back runs the library's own checks of required properties
+        # and minimum counts on every element.
+        model.JSONLDSerializer().serialize_data(objects)
+    except ValueError as exc:
+        return [f"reads back, but: {exc}"]
     problems: list[str] = []
     licences: dict[tuple[str, str], int] = {}
     for rel in objects.foreach_type(model.Relationship):
