@@ -12,6 +12,7 @@ Scorecard for callers that need the whole set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +35,7 @@ from openaudit.hub import (
     StoreError,
     default_cache_dir,
     endpoint_from_env,
+    hublog,
     retry,
 )
 from openaudit.hub.collect import Limits, contained
@@ -88,6 +90,9 @@ class Run:
 
     def __init__(self, options: AuditOptions) -> None:
         self.options = options
+        # huggingface_hub's warnings become the models' problems, not loose stderr lines.
+        self._hublog = contextlib.ExitStack()
+        self._hublog.enter_context(hublog.captured(_warner(options)))
         self.store = _open_store(options) if options.use_store else None
         # Local folders need the Hub too, for the bases and datasets they name (unless offline).
         #: One retry policy and budget for every request of the run (metadata, files, links).
@@ -155,6 +160,7 @@ class Run:
         self.links.close()
         if self.store is not None:
             self.store.close()
+        self._hublog.close()
 
     def __enter__(self) -> Self:
         return self
@@ -283,11 +289,15 @@ class Stopped(Exception):
         self.signum = signum
 
 
-def _open_store(options: AuditOptions) -> Store | None:
-    """The evidence store, or None (with one warning) when it cannot be used at all."""
+def _warner(options: AuditOptions) -> Callable[[str], None]:
     import logging
 
-    warn = options.warn or logging.getLogger("openaudit").warning
+    return options.warn or logging.getLogger("openaudit").warning
+
+
+def _open_store(options: AuditOptions) -> Store | None:
+    """The evidence store, or None (with one warning) when it cannot be used at all."""
+    warn = _warner(options)
     # Online, a snapshot read from another endpoint (a mirror) is read again from this one;
     # offline, the store answers with what it has, each snapshot naming where it came from.
     endpoint = None if options.offline else (options.endpoint or endpoint_from_env()).rstrip("/")

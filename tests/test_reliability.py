@@ -174,3 +174,20 @@ def test_an_unread_card_leaves_the_licence_unknown(fixture_hub: FakeHub, tmp_pat
     assert model["commercial_use"]["status"] == "unknown"
     rules = {f["rule"] for d in ("licence", "commercial_use") for f in model[d]["findings"]}
     assert {"licence-files-unread", "commercial-files-unread"} <= rules
+
+
+def test_huggingface_hub_warnings_become_the_models_problem(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    fixture_hub.fail(
+        f"/api/models/{TARGET}",
+        latency=0.001,
+        times=None,
+        headers={"X-HF-Warning": "reliability-test; this model's metadata is deprecated"},
+    )
+    run = audit_json(fixture_hub.url, tmp_path, TARGET, OTHER)
+    assert "deprecated" not in run.stderr  # not a loose stderr line
+    models = by_id(run.json())
+    warned = [e for e in models[TARGET]["errors"] if e["reason"] == "hub-warning"]
+    assert [e["detail"] for e in warned] == ["this model's metadata is deprecated"]
+    assert not [e for e in models[OTHER]["errors"] if e["reason"] == "hub-warning"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openaudit.cardtext import adapter_base, base_mentions, gguf_bases
-from openaudit.hub import retry
+from openaudit.hub import hublog, retry
 from openaudit.hub.client import HubClient, HubError
 from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
@@ -168,16 +168,24 @@ class Collector:
 
         Its store writes are one transaction (`Store.batch`).
         """
-        with retry.under(self.limits.batch), retry.deadline(self.limits.model_seconds):
+        with (
+            retry.under(self.limits.batch),
+            retry.deadline(self.limits.model_seconds),
+            hublog.per_model() as logged,
+        ):
             try:
                 if self.store is None:
-                    return self._collect(ref)
-                with self.store.batch():
-                    return self._collect(ref)
+                    bundle = self._collect(ref)
+                else:
+                    with self.store.batch():
+                        bundle = self._collect(ref)
             except Exception as exc:  # one hostile repository never ends the batch
                 if os.environ.get("OPENAUDIT_DEBUG"):
                     raise
-                return Bundle(ref=ref, root=None, problems=(contained(str(ref), exc),))
+                bundle = Bundle(ref=ref, root=None, problems=(contained(str(ref), exc),))
+        if logged:
+            return replace(bundle, problems=(*bundle.problems, *dict.fromkeys(logged)))
+        return bundle
 
     def _collect(self, ref: ModelRef) -> Bundle:
         try:

@@ -64,6 +64,7 @@ def get(url: str, *, timeout: float, limit: int, token: bool = True) -> Answer:
                     request=response.request,
                 )
                 hf_raise_for_status(copy)
+            hf_raise_for_status(response)  # 2xx: only its X-HF-Warning lines (see hub.hublog)
             body, truncated = _read(response, limit, end)
             return Answer(
                 response.status_code,
