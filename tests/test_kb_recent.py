@@ -76,3 +76,17 @@ def test_unverified_entries_say_so() -> None:
     for licence_id in ("modified-mit", "kimi-k2-modified-mit", "falcon-llm-license", "qwen"):
         entry = load_kb().get(licence_id)
         assert entry is not None and "UNVERIFIED" in entry.notes
+
+
+@pytest.mark.parametrize(
+    ("licence_id", "words"),
+    [
+        ("llama3.2", "European Union"),
+        ("llama4", "European Union"),
+        ("gemma", "Prohibited Use Policy"),
+    ],
+)
+def test_the_deciding_clause_is_quoted(licence_id: str, words: str) -> None:
+    entry = load_kb().get(licence_id)
+    assert entry is not None
+    assert any(words in e.excerpt for e in entry.evidence)
