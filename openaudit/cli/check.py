@@ -20,47 +20,23 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
         "--lockfile",
         "lock_path",
         type=click.Path(path_type=Path),
-        help="Lockfile (default: openaudit.lock in the first PATH).",
+        help="Lockfile (default: the nearest openaudit.lock up from the first PATH).",
     ),
-    click.option("--offline", is_flag=True, help="Use the evidence store only."),
-    click.option(
-        "--cache-dir",
-        type=click.Path(path_type=Path),
-        envvar="OPENAUDIT_CACHE_DIR",
-        help="Evidence store folder (env OPENAUDIT_CACHE_DIR).",
-    ),
-    click.option("--no-cache", is_flag=True, help="Neither read nor write the evidence store."),
-    click.option("--endpoint", envvar="HF_ENDPOINT", help="Hub URL (env HF_ENDPOINT)."),
-    click.option(
-        "--rules",
-        "rules_dirs",
-        multiple=True,
-        type=click.Path(path_type=Path),
-        help="Extra audit rule pack. Repeatable.",
-    ),
-    click.option("--timeout", type=float, default=20.0, show_default=True),
-    click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True),
 )
 
 
 def _inputs(func: F) -> F:
+    from openaudit.cli.common import fetch_options
+
     for option in reversed(_OPTIONS):
         func = option(func)
-    return func
+    return fetch_options(func)
 
 
 def _audit_options(opts: dict[str, Any]) -> Any:
-    from openaudit.pipeline import AuditOptions
+    from openaudit.cli.common import pipeline_options
 
-    return AuditOptions(
-        endpoint=opts["endpoint"],
-        cache_dir=opts["cache_dir"],
-        use_store=not opts["no_cache"],
-        offline=opts["offline"],
-        timeout=opts["timeout"],
-        workers=opts["workers"],
-        rules_dirs=tuple(opts["rules_dirs"]),
-    )
+    return pipeline_options(opts)
 
 
 def _paths(paths: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -87,7 +63,7 @@ def _paths(paths: tuple[Path, ...]) -> tuple[Path, ...]:
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),
-    help="An earlier `check --format json` report: only violations not in it fail.",
+    help="An earlier `check --format json` report, or the target branch's openaudit.lock: only what it lacks fails.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @output_option

@@ -153,7 +153,7 @@ def listing_name(listing: dict[str, Any]) -> str:
     return " ".join(parts + [f"--filter {f}" for f in listing["filters"]])
 
 
-_OPTIONS: tuple[Callable[[Any], Any], ...] = (
+_CHOOSE: tuple[Callable[[Any], Any], ...] = (
     click.argument("models", nargs=-1),
     click.option(
         "--path",
@@ -188,6 +188,11 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
     click.option(
         "--revision", help="Revision for ids without @REV (branch, tag or commit). Default: main."
     ),
+)
+
+#: How models are fetched and judged: shared by every command that audits (audit, the exports,
+#: check, lock, notices), so the same option means the same thing everywhere.
+FETCH_OPTIONS: tuple[Callable[[Any], Any], ...] = (
     click.option(
         "--offline", is_flag=True, help="Use the evidence store only; name what is missing."
     ),
@@ -243,11 +248,21 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
         show_default=True,
         help="Models fetched at once (network-bound). --workers is an alias.",
     ),
+)
+_OPTIONS: tuple[Callable[[Any], Any], ...] = (
+    *_CHOOSE,
+    *FETCH_OPTIONS,
     click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary on stderr."),
     click.option(
         "--verbose", "-v", is_flag=True, help="Each model's result on stderr as it is done."
     ),
 )
+
+
+def fetch_options(func: F) -> F:
+    for option in reversed(FETCH_OPTIONS):
+        func = option(func)
+    return func
 
 
 def audit_inputs(func: F) -> F:
@@ -320,7 +335,6 @@ def hub_offline() -> bool:
 
 def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
     """The references and pipeline options the command-line options ask for."""
-    from openaudit.pipeline import AuditOptions
 
     paths = tuple(opts["paths"])
     if opts["examples"]:
@@ -344,7 +358,14 @@ def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
         if (opts["author"] or opts["search"] or opts["filters"])
         else None,
     )
-    options = AuditOptions(
+    return refs, pipeline_options(opts)
+
+
+def pipeline_options(opts: dict[str, Any]) -> AuditOptions:
+    """The pipeline options FETCH_OPTIONS ask for."""
+    from openaudit.pipeline import AuditOptions
+
+    return AuditOptions(
         endpoint=opts["endpoint"],
         cache_dir=opts["cache_dir"],
         use_store=not opts["no_cache"],
@@ -357,7 +378,6 @@ def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
         workers=opts["jobs"],
         rules_dirs=tuple(opts["rules_dirs"]),
     )
-    return refs, options
 
 
 @contextmanager
