@@ -379,3 +379,30 @@ def test_markdown_format_of_a_hostile_card(tmp_path: Path) -> None:
     assert set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", html)) <= OWN_TAGS
     assert not re.findall(r'(?:href|src)="(?!https?://)', html)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", run.stdout)
+
+
+@pytest.mark.parametrize(
+    "licence_id",
+    [
+        "llama2",
+        "llama3",
+        "llama3.1",
+        "llama3.2",
+        "llama3.3",
+        "llama4",
+        "gemma",
+        "apache-2.0",
+        "mit",
+    ],
+)
+def test_every_term_of_common_model_licences_has_its_quote(licence_id: str) -> None:
+    """The scorecard's "which conditions?" answer quotes the licence for each term."""
+    from openaudit.report.view import licence_terms
+
+    (lic,) = licence_terms([licence_id])
+    assert lic.terms
+    for term in lic.terms:
+        assert term.quotes, (
+            f"{licence_id}: {term.kind} {term.name} has no quote (tag one in licenses/{licence_id}.yml)"
+        )
+        assert all(url and url.startswith("https://") for _, url in term.quotes)
