@@ -287,14 +287,17 @@ def _normalise(text: str) -> str:
 
 
 def test_term_quotes_are_verbatim_in_the_reference_texts() -> None:
-    """A quote tagged with a term is the licence's own words wherever the reference text exists."""
+    """A quote tagged with a term is the licence's (or its use policy's) own words wherever the
+    reference text exists."""
     texts = data_dir("licenses") / "texts"
     checked = 0
     for entry in load_kb():
         ref = texts / f"{entry.id}.txt"
         if not ref.is_file():
             continue
-        body = _normalise(ref.read_text(encoding="utf-8"))
+        # The licence's own words, or those of the use policy it incorporates (texts/aup/<id>-*.txt).
+        policies = sorted((texts / "aup").glob(f"{entry.id}-*.txt"))
+        body = " \n ".join(_normalise(t.read_text(encoding="utf-8")) for t in (ref, *policies))
         for term, ev in entry.term_evidence:
             assert entry.rule(term) is not None, (entry.id, term)
             assert _normalise(ev.excerpt) in body, (entry.id, term, ev.excerpt)
