@@ -134,3 +134,23 @@ def test_unknown_exception_rule_is_a_load_error(tmp_path: Path) -> None:
             tmp_path,
             "exceptions:\n  - {model: a/b, rules: [policy/nope], reason: r, owner: o, expires: '2030-01-01'}\n",
         )
+
+
+def test_a_policy_can_gate_derivative_rights(tmp_path: Path) -> None:
+    """A team that publishes fine-tunes fails models whose derivatives may not be shared."""
+    kb = load_kb()
+    p = policy(
+        tmp_path,
+        "dimensions: {derivatives: {fail: [prohibited, unknown], warn: [conditional]}}\n",
+    )
+    nd = verdict(("cc-by-nd-4.0",), licence="restricted", derivatives="prohibited")
+    llama = verdict(("llama3.1",), licence="restricted", derivatives="conditional")
+    mit = verdict(("mit",), derivatives="allowed")
+    found = {
+        name: [(x.rule, x.level) for x in judge(p, v, kb)]
+        for name, v in {"nd": nd, "llama": llama, "mit": mit}.items()
+    }
+    assert ("policy/dimension", "error") in found["nd"]
+    assert ("policy/dimension", "warning") in found["llama"]
+    assert ("policy/dimension", "error") not in found["llama"]
+    assert found["mit"] == []
