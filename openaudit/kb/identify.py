@@ -40,6 +40,21 @@ The text method, and why (measured on ../shared/license-texts and the corpus):
   only, e.g. the 2026 NVIDIA Open Model Agreement) yields `license_id=None` with
   `method="not-in-kb"`, so an unreviewed document never inherits another's terms.
 
+* A file is more than one text. After the best text, the words outside it are matched
+  again (`parts`, joined into an SPDX `expression` with `license-expression`: AND, or OR
+  when a notice offers the choice). A copy that holds only the start of a reference is
+  `partial` with the share found: its end was never read. A statement that names a
+  licence without holding it ("Licensed under the Apache License, Version 2.0") is a
+  `notice` (openaudit.kb.notices): the name is exact, its version the one written.
+* The matched span is then compared word by word with its reference (difflib on the
+  normalised words, after taking off the common start and end, so an unchanged copy
+  costs a list comparison). Only what normalisation drops may differ (copyright lines,
+  years, holders, placeholders) plus a missing title or a missing "how to apply"
+  appendix; every other added, removed or changed run is a `TextChange` with its lines,
+  and text outside every licence that is not a title or a notice is `outside`. Nothing
+  here decides what a change means: the rules treat it as unread terms until a person
+  has reviewed the text (openaudit.facts.licence_text).
+
 The index (normalised shingles of every reference text) is built once per
 process; identifying one licence file then takes well under a millisecond to a
 few milliseconds.
