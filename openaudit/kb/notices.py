@@ -39,6 +39,8 @@ _CHOICE = re.compile(r"\b(?:or|either|dual|choice|option|alternatively)\b", re.I
 #: Words per statement read after a trigger, and the longest name tried.
 _STATEMENT_WORDS = 40
 _NAME_WORDS = 9
+#: Statements read per text.
+_MAX_STATEMENTS = 200
 #: Words of the paragraph around a statement above which it is a licence's prose, not a notice.
 _PARAGRAPH_WORDS = 90
 #: Names too generic to identify anything by themselves.
@@ -71,7 +73,11 @@ def find_notices(
     """Every licence named by a statement in `text`, in order, at most `limit`."""
     out: list[Notice] = []
     pos = 0
-    while len(out) < limit:
+    # Bounded in statements read, not only in notices found: a hostile file of a hundred
+    # thousand "licensed under" costs no more than a few hundred.
+    for _ in range(_MAX_STATEMENTS):
+        if len(out) >= limit:
+            break
         trigger = _TRIGGER.search(text, pos)
         if trigger is None:
             break
