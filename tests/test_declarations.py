@@ -129,6 +129,8 @@ def test_the_licenceref_is_shown_in_every_format(fixture_scorecard: Scorecard) -
             "This model is released under CC BY-NC 4.0.",
             "license: apache-2.0",
         ),
+        # a licence section that holds only a licence's name
+        ("decl-org/licence-section-name", "CC-BY-NC-4.0", "license: mit"),
     ],
 )
 def test_a_restrictive_declaration_outweighs_a_permissive_one(

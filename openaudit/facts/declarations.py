@@ -229,9 +229,14 @@ def _prose(ctx: Context, snap: Snapshot) -> Iterator[dict[str, Any]]:
         heading = _HEADING.match(line)
         if heading:
             title = family_words(heading.group(1))
-            in_terms = any(_contains(title, h) for h in vocab.headings)
+            # "## Dataset license" speaks of the data's terms, not the model's.
+            in_terms = any(_contains(title, h) for h in vocab.headings) and not any(
+                w in vocab.other_subjects for w in title
+            )
         ev = ctx.cite_file(snap, "README.md", number, raw.strip())
         named = _prose_licence(ctx, line)
+        if named is None and in_terms and not heading:
+            named = _bare_licence(ctx, line)
         if named is not None:
             ids, text = named
             yield _statement("prose", text, signals(text, "text"), ev, ids)
@@ -280,6 +285,15 @@ def _prose_licence(ctx: Context, line: str) -> tuple[list[str], str] | None:
         if entries:
             return [e.id for e in entries], line.strip()
     return None
+
+
+def _bare_licence(ctx: Context, line: str) -> tuple[list[str], str] | None:
+    """A short line under a licence heading that is only a licence's name ("CC-BY-NC-4.0")."""
+    name = re.sub(r"^[\s>*_`\-]+|[\s*_`.]+$", "", line)
+    if not name or len(name.split()) > 8:
+        return None
+    entries = resolve_name(name, ctx.kb)
+    return ([e.id for e in entries], line.strip()) if entries else None
 
 
 def statements(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
