@@ -35,7 +35,7 @@ OWN_TAGS = {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, _fixture_hub_server: FakeHub) -> Path:
     _fixture_hub_server.reset()
-    out, code, stderr = make_report(_fixture_hub_server.url, tmp_path_factory.mktemp("r"))
+    out, code, stderr = make_report(_fixture_hub_server.url, tmp_path_factory.mktemp("r"), "--html")
     assert code == 3, stderr  # acme/disabled-model cannot be audited: said, and the rest written
     assert "acme/disabled-model" in stderr
     return out
@@ -123,10 +123,11 @@ def test_scorecards_stay_small(report: Path) -> None:
 def test_same_snapshots_give_identical_files(
     report: Path, fixture_hub: FakeHub, tmp_path: Path
 ) -> None:
-    again, _, _ = make_report(fixture_hub.url, tmp_path)
+    again, _, _ = make_report(fixture_hub.url, tmp_path, "--html")
     first = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
     second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
+    assert any(k.as_posix().startswith("html/") for k in first)
     differ = [str(k) for k in first if first[k] != second[k]]
     # Only the fake Hub's port differs between two servers; same server, same bytes.
     assert not differ, differ

@@ -34,6 +34,8 @@ def _aspects(v: Verdict) -> list[tuple[str, Callable[[Verdict], Any]]]:
     out += [
         ("gated", lambda x: details(x)["gated"]),
         ("weight formats", lambda x: ", ".join(map(str, details(x)["weight_formats"] or ()))),
+        ("pickle weight files", lambda x: ", ".join(map(str, details(x)["pickle_files"] or ()))),
+        ("trust_remote_code", lambda x: details(x)["trust_remote_code"]),
         ("OSAID", lambda x: view.OSAID_WORDS.get(x.osaid, x.osaid)),
         ("MOF class", lambda x: x.mof_class or "unclassified"),
         ("audited", lambda x: "yes" if x.audited else "no"),
