@@ -102,6 +102,29 @@ class Problem:
     detail: str = ""
 
 
+#: Reasons that say an artefact exists but was not read: another try, a token or a larger limit
+#: would read it. The others say it is not there ("not-found", "disabled", "revision-not-found"),
+#: was read and is broken ("malformed"), or was left out by choice ("offline-missing" in an
+#: offline audit, "not-fetched" for a link host not allowed): the facts still say what was not
+#: read, and the statuses stay cautious, but the audit did what it was asked to.
+INCOMPLETE_REASONS: frozenset[str] = frozenset(
+    {
+        "gated-no-token",
+        "gated-not-accepted",
+        "access-denied",
+        "rate-limited",
+        "server-error",
+        "network",
+        "timeout",
+        "too-large",
+        "bad-answer",
+        "deadline",
+        "interrupted",
+        "error",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One repository at one commit: the Hub's JSON plus the few files that matter."""
@@ -187,6 +210,17 @@ class Fact:
     value: Any
     evidence: tuple[Evidence, ...] = ()
     note: str = ""
+    #: What this fact would also have been read from but was not (a file, a base, a dataset,
+    #: a linked text), each with its reason: a value read from part of its sources must never
+    #: be taken for the whole (`openaudit.facts.reading`).
+    unread: tuple[Problem, ...] = ()
+
+    @property
+    def read(self) -> str:
+        """ "whole" (every source read), "partly" (a value from some sources) or "none"."""
+        if not self.unread:
+            return "whole"
+        return "none" if self.value is None else "partly"
 
 
 @dataclass(frozen=True)
@@ -269,8 +303,12 @@ class Finding:
     severity: str = "info"
     #: The status this finding proposed for its dimension, if any.
     status: str | None = None
-    #: Which outcome of the rule this is: "true", "false" or "missing".
+    #: Which outcome of the rule this is: "true", "false", "missing", or "unread" (an input was
+    #: not read, so the rule proposes its dimension's undecided status).
     branch: str = ""
+    #: For an "unread" finding: the statuses the rule could have proposed had it read
+    #: everything. The roll-up lets none of them be hidden behind a less cautious status.
+    could_be: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -299,6 +337,10 @@ class Verdict:
 
     #: False when the repository itself could not be read (deleted, offline and not stored ...).
     audited: bool = True
+    #: False when evidence that exists was not read (a transient failure, a gate, a size limit):
+    #: the statuses are then the cautious ones the evidence read allows, and `errors` names what
+    #: is missing. An artefact that is not there (a deleted base) leaves an audit complete.
+    complete: bool = True
 
     def dimension(self, name: str) -> Dimension:
         for d in self.dimensions:
@@ -418,6 +460,9 @@ class Rule:
     frameworks: tuple[str, ...] = ()
     #: Facts whose evidence the finding cites.
     cites: tuple[str, ...] = ()
+    #: The rule's non-pass outcome reports something found among what was read (a restriction,
+    #: a conflict), so it stands when an input was read only in part: reading more cannot undo it.
+    monotone: bool = False
     pack: str = ""
     source_file: str = ""
 

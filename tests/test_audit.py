@@ -58,7 +58,8 @@ def test_every_fixture_is_in_the_report_and_valid(all_fixtures: dict[str, dict])
         ("acme/tiny-apache-encoder", ["apache-2.0"], "open", "allowed"),
         ("fixture-org/gpl-sequence-tagger", ["gpl-3.0"], "open", "allowed"),
         ("acme/rail-diffusion-mini", ["creativeml-openrail-m"], "restricted", "conditional"),
-        ("acme/llama-3.1-acme-chat", ["llama3.1"], "restricted", "conditional"),
+        # Its gated base's LICENSE was not read without a token: it could prohibit commercial use.
+        ("acme/llama-3.1-acme-chat", ["llama3.1"], "restricted", "unknown"),
         ("acme/nc-summarizer", ["cc-by-nc-4.0"], "restricted", "prohibited"),
         ("acme/unlicensed-classifier", [], "closed", "prohibited"),
         # An unknown licence, but its name ("research license") and the card's licence section
@@ -69,7 +70,8 @@ def test_every_fixture_is_in_the_report_and_valid(all_fixtures: dict[str, dict])
             "restricted",
             "prohibited",
         ),
-        ("fixture-org/llama-3.1-fixture-8b", ["llama3.1"], "restricted", "conditional"),
+        # Its own LICENSE and USE_POLICY are behind the gate: restricted (read), terms undecided.
+        ("fixture-org/llama-3.1-fixture-8b", ["llama3.1"], "restricted", "unknown"),
     ],
 )
 def test_licence_and_commercial_use(
@@ -112,10 +114,11 @@ def test_findings_cite_evidence_pinned_to_the_commit(all_fixtures: dict[str, dic
     assert findings
     for f in findings:
         assert f["evidence"], f
-    urls = [
-        e["url"] for f in findings for e in f["evidence"] if e["source"] in ("metadata", "file")
-    ]
-    assert urls and all(sha in u for u in urls)
+    urls = [e["url"] for f in findings for e in f["evidence"] if e["source"] in ("metadata", "file")]
+    # Its own files are pinned to its commit; its gated base's unread files to the base's.
+    base_sha = sha_of("fixture-org/llama-3.1-fixture-8b")
+    assert urls and all(sha in u or (base_sha in u and "llama-3.1-fixture-8b" in u) for u in urls)
+    assert any(sha in u for u in urls)
     locators = {e["locator"] for f in findings for e in f["evidence"]}
     assert any(loc.startswith("README.md:") for loc in locators)  # file and line of `license:`
     assert any(loc.startswith("LICENSE") for loc in locators)
@@ -173,7 +176,9 @@ def test_offline_gives_the_same_json(fixture_hub: FakeHub, tmp_path: Path) -> No
     fixture_hub.reset()
     offline = audit_json(fixture_hub.url, tmp_path, *ids, extra=("--offline",))
     assert fixture_hub.count() == 0
-    assert offline.code == online.code == 0
+    # acme/llama-3.1-acme-chat's base is gated: its files were not read, online or offline.
+    assert offline.code == online.code == 3
+    assert "1 of 3 incomplete" in online.stderr and "acme/llama-3.1-acme-chat" in online.stderr
     # The run's own header says when and from where; the evidence and verdicts are identical.
     first, second = online.json(), offline.json()
     assert first.pop("endpoint") == fixture_hub.url and second.pop("endpoint") is None
@@ -220,9 +225,16 @@ def test_gated_with_token(
     reasons = {e["reason"] for e in model["errors"]}
     assert reasons == ({reason} if reason else set())
     if reason is None:
-        # The LICENSE behind the gate was read and identified.
+        # The LICENSE behind the gate was read and identified: the terms are decided.
         locators = {e["locator"] for f in model["licence"]["findings"] for e in f["evidence"]}
         assert any(loc.startswith("LICENSE:1") for loc in locators)
+        assert model["commercial_use"]["status"] == "conditional"
+        assert model["complete"] is True
+    else:
+        # Nothing behind the gate was read: undecided, naming what was not read; exit 3.
+        assert model["commercial_use"]["status"] == "unknown"
+        assert "LICENSE (gated-not-accepted)" in model["commercial_use"]["summary"]
+        assert model["complete"] is False and run.code == 3
     # The token is never printed, logged or stored.
     assert token not in run.stdout and token not in run.stderr
     for f in tmp_path.rglob("*"):
@@ -297,7 +309,8 @@ def test_markdown_report(fixture_hub: FakeHub, tmp_path: Path) -> None:
         "-o",
         str(out),
     )
-    assert run.code == 0 and run.stdout == ""
+    # The chat model's gated base could not be read without a token: incomplete, exit 3.
+    assert run.code == 3 and run.stdout == ""
     text = out.read_text()
     assert text.startswith("# Openness scorecard")
     assert "## acme/llama-3.1-acme-chat" in text and "## acme/tiny-apache-encoder" in text

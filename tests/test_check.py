@@ -69,17 +69,22 @@ def test_monorepo_each_service_judged_by_its_own_policy(
         "fixture-org/gpl-sequence-tagger",
         "acme/auto-gated-vit",
     )
+    # Without a token the gated files (auto-gated-vit's LICENSE, the chat model's base's) are not
+    # read: their commercial use (and vit's licence) are unknown, which the default policy fails.
     assert violations(run) == [
         ("libs/shared.py:3:32", "policy/dimension", "error", "acme/unlicensed-classifier", False),
         (f"{product}:3:46", "policy/commercial-use", "error", nc, False),
         (f"{product}:3:46", "policy/dimension", "error", nc, False),
         (f"{product}:3:46", "policy/licence-forbidden", "error", nc, False),
         (f"{product}:4:34", "policy/commercial-use", "error", chat, False),
-        (f"{product}:4:34", "policy/dimension", "warning", chat, False),
+        (f"{product}:4:34", "policy/dimension", "error", chat, False),
         (f"{product}:4:34", "policy/licence-review", "warning", chat, False),
         (f"{product}:5:36", "policy/exception-expired", "error", gpl, False),
         (f"{product}:5:36", "policy/licence-review", "warning", gpl, False),
         (f"{product}:5:36", "policy/pickle-weights", "error", gpl, False),
+        (f"{product}:6:33", "policy/commercial-use", "error", vit, False),
+        (f"{product}:6:33", "policy/dimension", "error", vit, False),
+        (f"{product}:6:33", "policy/dimension", "error", vit, False),
         (f"{product}:6:33", "policy/gated", "error", vit, True),
     ]
     doc = json.loads(run.stdout)
@@ -110,8 +115,14 @@ def test_one_policy_for_all_with_policy_option(
         "--policy",
         "services/research/openaudit-policy.yaml",
     )
-    assert run.code == 0, run.stdout
-    assert violations(run) == []
+    # Research warns on unknown commercial use and fails an unknown licence: auto-gated-vit's
+    # LICENSE is behind its gate, unread without a token, so its licence is not known.
+    assert run.code == 1, run.stdout
+    assert violations(run) == [
+        ("services/product/serve.py:4:34", "policy/dimension", "warning", "acme/llama-3.1-acme-chat", False),
+        ("services/product/serve.py:6:33", "policy/dimension", "warning", "acme/auto-gated-vit", False),
+        ("services/product/serve.py:6:33", "policy/dimension", "error", "acme/auto-gated-vit", False),
+    ]
 
 
 def test_styles_codebase_reports_every_unresolved_and_path_problem(

@@ -20,8 +20,26 @@ from openaudit.model import DIMENSIONS, STATUSES, Finding, ModelRef, Scorecard, 
 from openaudit.pipeline import AuditOptions, audit
 from openaudit.resources import data_dir, schema_path
 from openaudit.rules.loader import load_rules
-from tests.fakehub import FakeHub
+from tests.fakehub import ACCEPTED_TOKEN, FakeHub
 from tests.helpers import audit_json, by_id, validate_report
+
+#: Models whose chain of bases ends at the gated fixture-org/llama-3.1-fixture-8b: without a
+#: token its licence files are unread and their terms undecided, so these are read with one.
+GATED_CHAIN = ("acme/llama-3.1-acme-chat", "deriv-org/acme-chat-ft")
+
+
+@pytest.fixture(scope="module")
+def with_token(_fixture_hub_server: FakeHub, tmp_path_factory: pytest.TempPathFactory) -> Scorecard:
+    """The models of GATED_CHAIN audited by a reader who accepted the base's terms."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HF_TOKEN", ACCEPTED_TOKEN)
+    try:
+        options = AuditOptions(
+            endpoint=_fixture_hub_server.url, cache_dir=tmp_path_factory.mktemp("token")
+        )
+        return audit([ModelRef(i) for i in GATED_CHAIN], options)
+    finally:
+        mp.undo()
 
 ORDER = load_rules().dimensions["derivatives"].precedence
 
@@ -78,9 +96,13 @@ def _rules(v: Verdict, outcome: str) -> set[str]:
     ],
 )
 def test_status_and_duties(
-    fixture_scorecard: Scorecard, repo_id: str, status: str, duty_words: list[str]
+    fixture_scorecard: Scorecard,
+    with_token: Scorecard,
+    repo_id: str,
+    status: str,
+    duty_words: list[str],
 ) -> None:
-    v = _verdict(fixture_scorecard, repo_id)
+    v = _verdict(with_token if repo_id in GATED_CHAIN else fixture_scorecard, repo_id)
     dim = v.dimension("derivatives")
     assert dim.status == status, dim.summary
     duties = v.facts.value("derivatives.duties", []) if v.facts else []
@@ -109,8 +131,8 @@ def test_permissive_names_only_ordinary_duties(fixture_scorecard: Scorecard) -> 
 # ---- a derivative's duties to its bases --------------------------------------------------------
 
 
-def test_llama_finetune_without_prefix_or_licence_copy(fixture_scorecard: Scorecard) -> None:
-    v = _verdict(fixture_scorecard, "deriv-org/acme-chat-ft")
+def test_llama_finetune_without_prefix_or_licence_copy(with_token: Scorecard) -> None:
+    v = _verdict(with_token, "deriv-org/acme-chat-ft")
     assert v.dimension("derivatives").status == "conditional"
     assert {"derivatives.name-prefix", "derivatives.licence-copy"} <= _rules(v, "fail")
     prefix = _finding(v, "derivatives.name-prefix")
@@ -127,8 +149,8 @@ def test_llama_finetune_without_prefix_or_licence_copy(fixture_scorecard: Scorec
     assert any(e.locator == "siblings" and e.excerpt == "no licence file" for e in copy.evidence)
 
 
-def test_llama_finetune_that_meets_its_duties(fixture_scorecard: Scorecard) -> None:
-    v = _verdict(fixture_scorecard, "acme/llama-3.1-acme-chat")
+def test_llama_finetune_that_meets_its_duties(with_token: Scorecard) -> None:
+    v = _verdict(with_token, "acme/llama-3.1-acme-chat")
     assert not {"derivatives.name-prefix", "derivatives.licence-copy"} & _rules(v, "fail")
 
 
@@ -208,7 +230,9 @@ def test_unreadable_licence_file_gives_unknown(fixture_hub: FakeHub, tmp_path: P
     v = _audit_one(fixture_hub, tmp_path / "b", repo_id)
     dim = v.dimension("derivatives")
     assert dim.status == "unknown", dim.summary
-    assert "derivatives.allowed" not in {f.rule for f in dim.findings}
+    # The rule that would allow them did not pass: it names the files it could not read.
+    allowed = [f for f in dim.findings if f.rule == "derivatives.allowed"]
+    assert all(f.outcome == "unknown" and "LICENSE" in f.message for f in allowed)
 
 
 def test_undecided_licence_caps_derivatives(fixture_scorecard: Scorecard) -> None:
@@ -243,7 +267,10 @@ def test_caution_order_over_every_fixture(fixture_scorecard: Scorecard) -> None:
             assert licence == "open", v.id
 
 
-def test_json_carries_the_dimension(fixture_hub: FakeHub, tmp_path: Path) -> None:
+def test_json_carries_the_dimension(
+    fixture_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", ACCEPTED_TOKEN)  # the Llama base at the chain's root is gated
     run = audit_json(fixture_hub.url, tmp_path, "deriv-org/acme-chat-ft", "deriv-org/gemma-tiny-it")
     doc = run.json()
     validate_report(doc)

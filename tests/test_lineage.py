@@ -64,7 +64,10 @@ def test_lora_declaring_mit_on_a_llama_base_is_restricted(doc: dict[str, dict[st
 def test_existing_adapter_fixture_is_not_called_open(doc: dict[str, dict[str, Any]]) -> None:
     m = doc["acme/llama-3.1-acme-chat-sql-lora"]
     assert m["licence"]["status"] == "restricted"
-    assert m["commercial_use"]["status"] == "conditional"
+    # The Llama base at the root of its chain is gated: its LICENSE, unread without a token,
+    # could prohibit commercial use, so commercial use is undecided and says why.
+    assert m["commercial_use"]["status"] == "unknown"
+    assert "fixture-org/llama-3.1-fixture-8b/LICENSE (gated-no-token)" in m["commercial_use"]["summary"]
 
 
 def test_quantisation_relicensed_away_from_its_base(

@@ -138,10 +138,16 @@ def test_corpus_agreement(corpus_hub: FakeHub, tmp_path: Any) -> None:
     from tests.conftest import SHARED_DIR
 
     labels = json.loads((SHARED_DIR / "corpus" / "labels.json").read_text("utf-8"))
-    card = audit(
-        [ModelRef(x["id"]) for x in labels],
-        AuditOptions(endpoint=corpus_hub.url, cache_dir=tmp_path),
-    )
+    # Served as `openaudit eval` serves it: a reviewer with access reads the gated files too
+    # (without it, their terms are rightly undecided).
+    corpus_hub.gated_open = True
+    try:
+        card = audit(
+            [ModelRef(x["id"]) for x in labels],
+            AuditOptions(endpoint=corpus_hub.url, cache_dir=tmp_path),
+        )
+    finally:
+        corpus_hub.gated_open = False
     misses, wrong_open = [], []
     for label, v in zip(labels, card.models, strict=True):
         got = {d.name: d.status for d in v.dimensions} | {"osaid": v.osaid}

@@ -57,7 +57,8 @@ EXIT_CODES_HELP = """Exit codes:
   0  every model was audited
   1  a policy violation (openaudit check)
   2  usage or input error (bad option, unreadable file, malformed model file)
-  3  at least one model could not be audited; its entry says why
+  3  at least one model could not be audited, or is incomplete (evidence that
+     exists was not read: a transient failure, a gate); its entry says why
   70 internal error (a bug: please report it)
 """
 

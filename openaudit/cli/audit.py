@@ -16,7 +16,8 @@ FORMATS = tuple(_REGISTERED)
 
 
 @click.command(
-    epilog="Exit codes: 0 audited; 2 usage or input error; 3 a model could not be audited."
+    epilog="Exit codes: 0 audited; 2 usage or input error; 3 a model could not be audited, "
+    "or was audited without evidence that exists (incomplete)."
 )
 @audit_inputs
 @from_json_option
@@ -52,7 +53,7 @@ def audit(
         fail("--cyclonedx-version applies to --format cyclonedx-json only")
     options = {"cyclonedx_version": cyclonedx_version} if cyclonedx_version else {}
     when = _date(date)
-    missing: list[str] = []
+    missing: list[tuple[str, bool]] = []
     stored = stored_audit(opts)
     if stored is not None:
         stored = replace(stored, generated_at=when or stored.generated_at)
@@ -96,19 +97,30 @@ def _date(text: str | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _exit_if_missing(missing: list[str], total: int) -> None:
-    if missing:
+def _exit_if_missing(missing: list[tuple[str, bool]], total: int) -> None:
+    """Exit 3 when a model was not audited, or audited without evidence that exists."""
+    not_audited = [i for i, audited in missing if not audited]
+    incomplete = [i for i, audited in missing if audited]
+    if not_audited:
         click.echo(
-            f"openaudit: {len(missing)} of {total} not audited or incomplete: {', '.join(missing)}",
+            f"openaudit: {len(not_audited)} of {total} not audited: {', '.join(not_audited)}",
             err=True,
         )
+    if incomplete:
+        click.echo(
+            f"openaudit: {len(incomplete)} of {total} incomplete (evidence not read, see "
+            f"errors): {', '.join(incomplete)}",
+            err=True,
+        )
+    if missing:
         sys.exit(3)
 
 
-def _note(verdict: Any, missing: list[str]) -> Any:
-    """Collect the models not audited, or audited with evidence a passing failure kept unread."""
+def _note(verdict: Any, missing: list[tuple[str, bool]]) -> Any:
+    """Collect the models not audited, or audited without evidence that exists (incomplete)."""
     from openaudit.hub.retry import UNFINISHED
 
-    if not verdict.audited or any(e.reason in UNFINISHED for e in verdict.errors):
-        missing.append(verdict.id)
+    unfinished = any(e.reason in UNFINISHED for e in verdict.errors)
+    if not verdict.audited or not verdict.complete or unfinished:
+        missing.append((verdict.id, verdict.audited))
     return verdict

@@ -27,6 +27,8 @@ EXTRACTORS: tuple[str, ...] = (
     "openaudit.facts.docs",
     "openaudit.facts.code",
     "openaudit.facts.viability",
+    # Last: marks every fact above with the artefacts it could not be read from.
+    "openaudit.facts.reading",
 )
 
 

@@ -187,6 +187,13 @@ class HubClient:
         def once() -> RepoFile:
             answer = http.get(url, timeout=self.timeout, limit=self.max_file_bytes)
             check_body(answer.body, answer.truncated, answer.headers)
+            unsigned = not (answer.headers.get("x-linked-etag") or answer.headers.get("etag"))
+            if unsigned and size is not None and not answer.truncated and len(answer.body) != size:
+                # No ETag to check, and not the size the listing gives: a garbled answer must
+                # never be read as the card or the licence.
+                raise Transient(
+                    "bad-answer", f"received {len(answer.body)} bytes, the listing says {size}"
+                )
             return repo_file(name, answer.body, answer.truncated, size)
 
         return self.retrier.call(once, transient)

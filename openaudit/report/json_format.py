@@ -196,7 +196,12 @@ def details(v: Verdict) -> dict[str, Any]:
 
 
 def model(v: Verdict) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": v.id, "revision": v.revision, "source": v.source}
+    out: dict[str, Any] = {
+        "id": v.id,
+        "revision": v.revision,
+        "source": v.source,
+        "complete": v.complete,
+    }
     for dim in v.dimensions:
         entry: dict[str, Any] = {
             "status": dim.status,
@@ -363,4 +368,5 @@ def _read_model(m: dict[str, Any]) -> Verdict:
         findings=tuple(_read_finding(f, f.get("dimension", "")) for f in m["findings"]),
         facts=Facts(m["id"], m["revision"], items),
         audited=bool(audited),
+        complete=bool(m.get("complete", True)),
     )

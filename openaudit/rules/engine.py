@@ -5,18 +5,27 @@ order, that any finding proposes: the order puts caution first, so one rule
 saying "restricted" outweighs any number saying "open". A rule whose required
 facts are missing proposes what its `missing` outcome says (usually unknown);
 nothing is ever decided from absent evidence.
+
+Caution is monotone in the evidence: a fact read from an artefact that was not
+read (`Fact.unread`) never supports an open status, a pass or a firm absence.
+A rule reading such a fact keeps its outcome only when that outcome was decided
+by what was read alone (the condition gives the same answer with the unread
+facts taken away), or when the rule is `monotone` and found something at least
+as cautious as the dimension's `undecided` status; otherwise it proposes
+`undecided` and names what was not read, and why.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from openaudit.model import (
     DIMENSIONS,
     Dimension,
     Evidence,
+    Fact,
     Facts,
     Finding,
     Problem,
@@ -24,8 +33,12 @@ from openaudit.model import (
     RuleOutcome,
     Verdict,
 )
-from openaudit.rules.loader import RuleSet, import_cel
+from openaudit.rules.loader import DimensionSpec, RuleSet, import_cel
 
+_IDENT = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+)")
+_HAS = re.compile(r"\bhas\(\s*([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+)\s*\)")
+#: How many unread artefacts a message names before "and N more".
+_NAMED = 3
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)+)\}")
 FRAMEWORK_DIMENSIONS = ("osaid",)
 
@@ -92,35 +105,177 @@ def _evidence(rule: Rule, facts: Facts) -> tuple[Evidence, ...]:
     return cite(rule.cites or rule.requires) or cite(FALLBACK_EVIDENCE)
 
 
-def evaluate_rule(rule: Rule, facts: Facts, context: Any, program: Any) -> Finding | None:
+def _run(program: Any, context: Any) -> bool | None:
+    try:
+        result = program.execute(context)
+    except (KeyError, ValueError, TypeError, RuntimeError):
+        return None  # a fact the condition reads is absent: decided as missing
+    return result if isinstance(result, bool) else None
+
+
+def _fact_name(path: str, facts: Facts) -> str | None:
+    """The fact a dotted path of a condition reads (`a.b.c` may be key `c` of fact `a.b`)."""
+    parts = path.split(".")
+    for cut in range(len(parts), 1, -1):
+        name = ".".join(parts[:cut])
+        if name in facts.items:
+            return name
+    return None
+
+
+def rule_inputs(rule: Rule, facts: Facts) -> tuple[str, ...]:
+    """The facts a rule reads: those it requires and those its condition names."""
+    names = [*rule.requires, *_IDENT.findall(rule.condition)]
+    found = (_fact_name(n, facts) for n in names)
+    return tuple(dict.fromkeys(n for n in found if n is not None))
+
+
+def _unread(rule: Rule, facts: Facts) -> dict[str, Fact]:
+    out = {}
+    for name in rule_inputs(rule, facts):
+        fact = facts.items[name]
+        if fact.unread:
+            out[name] = fact
+    return out
+
+
+class _Partial:
+    """The facts a rule reads, minus those not read whole, as a CEL context (built once per set).
+
+    Only the rule's own inputs go in: a condition names nothing else, and a model with a
+    large fact (hundreds of bases) must not be copied for every rule that reads a partial fact.
+    """
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._contexts: dict[frozenset[str], Any] = {}
+
+    def only(self, names: frozenset[str]) -> Any:
+        if names not in self._contexts:
+            cel = import_cel()
+            kept = {k: self.facts.items[k] for k in names}
+            tree = fact_tree(Facts(self.facts.subject, self.facts.revision, kept))
+            self._contexts[names] = cel.Context(variables=tree)
+        return self._contexts[names]
+
+
+def _stands(
+    rule: Rule,
+    branch: str,
+    outcome: RuleOutcome,
+    unread: Mapping[str, Fact],
+    spec: DimensionSpec,
+    decided_without: bool | None,
+) -> bool:
+    """Whether an outcome reached with partly read inputs is one the evidence read supports."""
+    if branch in ("true", "false") and decided_without is (branch == "true"):
+        uses_has = {
+            _fact_name(n, Facts("", None, dict(unread))) for n in _HAS.findall(rule.condition)
+        }
+        if not uses_has & set(unread):
+            return True  # decided by what was read alone
+    if outcome.outcome == "unknown" and outcome.status in (None, spec.undecided):
+        return True  # already undecided: keep the rule's own words
+    # A monotone rule found something (a restriction, a conflict) among what was read:
+    # reading more cannot undo it, as long as it claims nothing more open than undecided.
+    return (
+        branch in ("true", "false")
+        and rule.monotone
+        and outcome.outcome not in ("pass", "skip")
+        and (
+            spec.undecided is None
+            or (
+                outcome.status is not None
+                and spec.more_cautious_or_equal(outcome.status, spec.undecided)
+            )
+        )
+    )
+
+
+#: The fact whose evidence cites every artefact that was not read (`openaudit.facts.reading`).
+UNREAD_FACT = "repo.unread_artefacts"
+
+
+def _unread_evidence(problems: Iterable[Problem], facts: Facts) -> tuple[Evidence, ...]:
+    fact = facts.get(UNREAD_FACT)
+    cited = {ev.locator: ev for ev in (fact.evidence if fact is not None else ())}
+    out = []
+    for p in problems:
+        excerpt = f"not read: {p.reason}: {p.detail}"[:200]
+        out.append(cited.get(p.subject) or Evidence("api", p.subject, excerpt))
+    return tuple(dict.fromkeys(out))
+
+
+def unread_note(problems: Iterable[Problem]) -> str:
+    """ "README.md (server-error), dataset:x/y (not-found)" for a message."""
+    items = list(dict.fromkeys(f"{p.subject} ({p.reason})" for p in problems))
+    more = f" and {len(items) - _NAMED} more" if len(items) > _NAMED else ""
+    return ", ".join(items[:_NAMED]) + more
+
+
+def evaluate_rule(
+    rule: Rule,
+    facts: Facts,
+    context: Any,
+    program: Any,
+    spec: DimensionSpec | None = None,
+    partial: _Partial | None = None,
+) -> Finding | None:
     """One rule on one model; `context` is the facts as a CEL context, shared by all rules."""
     missing = [name for name in rule.requires if facts.value(name) is None]
     branch = "missing"
     if not missing:
-        try:
-            result = program.execute(context)
-        except (KeyError, ValueError, TypeError, RuntimeError):
-            result = None  # a fact the condition reads is absent: decided as missing
-        if isinstance(result, bool):
+        result = _run(program, context)
+        if result is not None:
             branch = "true" if result else "false"
     outcome: RuleOutcome = {"true": rule.on_true, "false": rule.on_false}.get(
         branch, rule.on_missing
     )
+    unread = _unread(rule, facts) if spec is not None else {}
+    could_be: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = tuple(
+        dict.fromkeys(p for fact in unread.values() for p in fact.unread)
+    )
+    if unread and spec is not None:
+        decided_without = None
+        if branch != "missing":
+            partial = partial or _Partial(facts)
+            read = frozenset(rule_inputs(rule, facts)) - frozenset(unread)
+            decided_without = _run(program, partial.only(read))
+        if not _stands(rule, branch, outcome, unread, spec, decided_without):
+            outcome = RuleOutcome(
+                outcome="unknown",
+                status=spec.undecided,
+                message=f"Undecided ({rule.id}): not read: {unread_note(problems)}.",
+                severity="medium" if outcome.severity in ("info", "low") else outcome.severity,
+            )
+            branch = "unread"
+            could_be = tuple(
+                dict.fromkeys(
+                    o.status
+                    for o in (rule.on_true, rule.on_false, rule.on_missing)
+                    if o.status is not None and o.outcome != "skip"
+                )
+            )
     if outcome.outcome == "skip":
         return None
     message = _render(outcome.message or rule.short, facts)
     if missing:
         message += f" (not known: {', '.join(missing)})"
+    evidence = _evidence(rule, facts)
+    if branch == "unread" or (problems and outcome.outcome == "unknown"):
+        evidence = _unread_evidence(problems, facts) + evidence
     return Finding(
         rule=rule.id,
         dimension=rule.dimension,
         outcome=outcome.outcome,
         message=message,
-        evidence=_evidence(rule, facts),
+        evidence=evidence,
         remediation=rule.remediation if outcome.outcome in ("fail", "unknown") else "",
         severity=outcome.severity,
         status=outcome.status,
         branch=branch,
+        could_be=could_be,
     )
 
 
@@ -138,9 +293,13 @@ class Judge:
 
         # Converted to CEL values once per model, then reused by every rule.
         context = cel.Context(variables=fact_tree(facts))
+        partial = _Partial(facts)
+        dims = self.ruleset.dimensions
         out = []
         for rule in self.ruleset.rules:
-            finding = evaluate_rule(rule, facts, context, self._programs[rule.id])
+            finding = evaluate_rule(
+                rule, facts, context, self._programs[rule.id], dims.get(rule.dimension), partial
+            )
             if finding is not None:
                 out.append(finding)
         return out
@@ -150,11 +309,25 @@ class Judge:
     ) -> tuple[str, str, tuple[Finding, ...]]:
         spec = self.ruleset.dimensions[name]
         mine = tuple(f for f in findings if f.dimension == name)
-        for status in spec.precedence:
-            for f in mine:
-                if f.status == status:
-                    return status, f.message, mine
-        return spec.default, spec.default_summary, mine
+        order = spec.precedence
+        ranked = []
+        for index, f in enumerate(mine):
+            if f.branch == "unread" and spec.undecided is not None:
+                # Undecided, ranked as the most cautious status it could be hiding.
+                hidden = [s for s in (*f.could_be, spec.undecided) if s in order]
+                ranked.append((min(order.index(s) for s in hidden), 1, index, spec.undecided, f))
+            elif f.status in order:
+                ranked.append((order.index(f.status), 0, index, f.status, f))
+        if not ranked:
+            return spec.default, spec.default_summary, mine
+        *_, status, best = min(ranked, key=lambda r: r[:3])
+        # An undecided rule is worth showing only where it could hide something more cautious
+        # than what was decided: the rest would only repeat what was not read.
+        decided = [r[0] for r in ranked if r[1] == 0]
+        floor = min(decided) if decided else len(order)
+        hiding = {id(r[4]) for r in ranked if r[1] == 1 and r[0] < floor}
+        shown = tuple(f for f in mine if f.branch != "unread" or f is best or id(f) in hiding)
+        return status, best.message, shown
 
     def _capped(self, dim: Dimension, before: list[Dimension]) -> Dimension:
         """Hold a dimension to its cap when a dimension it depends on is undecided.
@@ -199,4 +372,5 @@ class Judge:
             errors=tuple(errors),
             findings=others,
             facts=facts,
+            complete=bool(facts.value("repo.complete", True)),
         )

@@ -44,6 +44,15 @@ class DimensionSpec:
     #: (other dimension, its statuses, the cap): this dimension is at most as open as the cap
     #: when the other one rolled up to one of those statuses.
     capped_by: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    #: What a rule proposes when evidence it needs was not read (None: no status, only a finding).
+    undecided: str | None = None
+
+    def more_cautious_or_equal(self, status: str | None, than: str | None) -> bool:
+        """True when `status` comes no later than `than` in the precedence (caution first)."""
+        if status is None or than is None:
+            return status is None
+        order = self.precedence
+        return status in order and than in order and order.index(status) <= order.index(than)
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,7 @@ def load_pack(path: Path, dimensions: Mapping[str, DimensionSpec]) -> RulePack:
                 remediation=str(raw.get("remediation", "")).strip(),
                 frameworks=tuple(raw.get("frameworks", ())),
                 cites=tuple(raw.get("cites", ())),
+                monotone=bool(raw.get("monotone", False)),
                 pack=doc["name"],
                 source_file=str(file),
             )
@@ -176,6 +186,7 @@ def load_dimensions(path: Path | None = None) -> dict[str, DimensionSpec]:
             capped_by=tuple(
                 (c["dimension"], tuple(c["when"]), c["status"]) for c in spec.get("capped_by", ())
             ),
+            undecided=spec.get("undecided", "unknown" if "unknown" in spec["precedence"] else None),
         )
         for name, spec in doc["dimensions"].items()
     }
