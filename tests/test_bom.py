@@ -375,3 +375,31 @@ def test_spdx23_validator_is_not_a_formality(fixtures: Scorecard) -> None:
     assert spdx_json.validate(doc) == []
     doc.extracted_licensing_info = []  # LicenseRefs with no text or pointer
     assert any("LicenseRef" in m for m in spdx_json.validate(doc))
+
+
+def test_hostile_links_never_invalidate_a_bom(fixtures: Scorecard) -> None:
+    """Links come from cards: one with spaces, another scheme or non-ASCII text is kept out of
+    URL fields (named in text instead), and every document still validates."""
+    doc = json.loads(render(fixtures, "json"))
+    bad = [
+        "http://exa mple.org/licence",
+        "javascript:alert(1)",
+        "https://例え.jp/ライセンス",
+        "h\x01",
+    ]
+    for n, m in enumerate(doc["models"]):
+        for f in m["licence"]["findings"]:
+            for e in f["evidence"]:
+                e["url"] = bad[n % len(bad)]
+        for lf in m["details"].get("licence_files") or []:
+            lf["path"] = bad[(n + 1) % len(bad)]
+    hostile = replace(read_scorecard(json.dumps(doc)), generated_at=DATE)
+    _check_all(hostile)
+    spdx = json.loads(render(hostile, "spdx-json"))
+    urls = [u for e in spdx["hasExtractedLicensingInfos"] for u in e.get("seeAlsos", [])]
+    assert all(u.startswith(("http://", "https://")) and " " not in u for u in urls)
+    cdx = json.loads(render(hostile, "cyclonedx-json", {"cyclonedx_version": "1.7"}))
+    inputs = [i for t in cdx["formulation"][0]["workflows"][0]["tasks"] for i in t["inputs"]]
+    assert any("parameters" in i for i in inputs)  # the bad links are named, not linked
+    linked = [i["resource"]["externalReference"]["url"] for i in inputs if "resource" in i]
+    assert not any(u in bad for u in linked)

@@ -180,13 +180,13 @@ def _declared_ids(d: Mapping[str, Any]) -> list[str]:
 
 def _licence_pointer(d: Mapping[str, Any]) -> str | None:
     """Where the licence text of the model can be read: its licence file or link, pinned."""
-    url = d.get("url")
+    url = safe_url(d.get("url"))
     files = [f["path"] for f in d.get("licence_files") or [] if f.get("kind") == "licence"]
-    if files and files[0].startswith(("http://", "https://")):
-        return str(files[0])
-    if files and isinstance(url, str):
-        return url.replace("/tree/", "/blob/", 1) + "/" + str(files[0])
-    return url if isinstance(url, str) else None
+    if files and str(files[0]).startswith(("http://", "https://")):
+        return safe_url(files[0]) or url
+    if files and url is not None:
+        return safe_url(url.replace("/tree/", "/blob/", 1) + "/" + str(files[0])) or url
+    return url
 
 
 def _root(v: Verdict, d: Mapping[str, Any], refs: dict[str, LicenceRef]) -> Part:
@@ -310,6 +310,16 @@ def digest(boms: Iterable[ModelBom], when: datetime, fmt: str) -> str:
         for p in b.parts:
             h.update(f"\n{p.key}@{p.commit}".encode())
     return h.hexdigest()
+
+
+def safe_url(url: object) -> str | None:
+    """`url` if it is an absolute http(s) URL every format accepts; None for anything else a card
+    may carry (spaces, other schemes, non-ASCII), so one hostile link never invalidates a BOM."""
+    if not isinstance(url, str) or not url.isascii() or not url.startswith(("https://", "http://")):
+        return None
+    from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
+
+    return url if validate_rfc3986(url, rule="URI") else None
 
 
 def download_location(part: Part) -> str:

@@ -55,7 +55,7 @@ def _licence_entries(
         else:
             r = refs.get(i)
             entry = {"name": r.name if r else i}
-            if r and r.pointer.startswith(("http://", "https://")):
+            if r and bom.safe_url(r.pointer):
                 entry["url"] = r.pointer
         entry["acknowledgement"] = ack
         entry["bom-ref"] = f"{ack}:{ref}:{i}"
@@ -98,7 +98,7 @@ def _component(
         c["licenses"] = licences
     if part.purl:
         c["purl"] = part.purl
-    if part.url:
+    if bom.safe_url(part.url):
         c["externalReferences"] = [{"type": "distribution", "url": part.url}]
     if part.kind == "dataset":
         c["data"] = [{"type": "dataset", "name": part.repo_id}]
@@ -147,9 +147,10 @@ def _model_card(b: ModelBom, datasets: list[str]) -> dict[str, Any]:
 
 def _evidence_input(e: Evidence) -> dict[str, Any]:
     what = f"{e.source} {e.locator}" + (f": {e.excerpt}" if e.excerpt else "")
-    if e.url and e.url.startswith(("http://", "https://")):
+    url = bom.safe_url(e.url)
+    if url is not None:
         return {
-            "resource": {"externalReference": {"type": "evidence", "url": e.url, "comment": what}}
+            "resource": {"externalReference": {"type": "evidence", "url": url, "comment": what}}
         }
     return {"parameters": [{"name": f"{e.source} {e.locator}", "value": e.excerpt or e.locator}]}
 

@@ -62,7 +62,7 @@ class _Writer:
         custom = [
             self.spdx.DictionaryEntry(key=i, value=refs[i].pointer)
             for i in licences.ids
-            if i in refs and refs[i].pointer.startswith(("http://", "https://"))
+            if i in refs and bom.safe_url(refs[i].pointer)
         ]
         return self.add(
             self.spdx.simplelicensing_LicenseExpression(
