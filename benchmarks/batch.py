@@ -23,7 +23,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -410,12 +409,17 @@ def memory(n: int, seed: int) -> tuple[Figure, float]:
             "-o",
             os.devnull,
         ]
+        errors = Path(tmp) / "stderr.txt"
         start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        with open(errors, "wb") as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            # wait4: the peak of this child alone (not of the Hub process or earlier children).
+            _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-        if proc.returncode not in (0, 3):
-            raise SystemExit(f"memory run failed: {proc.stderr[-2000:]}")
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 3):
+            raise SystemExit(f"memory run failed: {errors.read_text()[-2000:]}")
+        peak_mb = usage.ru_maxrss / 1024
     return Figure(
         f"offline, {n:,} models from the store (CLI, JSON streamed)",
         n,
