@@ -403,3 +403,8 @@ def test_progress_is_hidden_off_a_terminal_and_verbose_names_each_model(
         line = str(bar._bar)
     assert "0/3" in err.getvalue()  # drawn on the (fake) terminal
     assert "3/3" in line and "in_flight=" in line and "failed=0" in line
+
+
+def test_a_listing_is_refused_offline(tmp_path: Path) -> None:
+    run = run_cli("audit", "--author", "acme", "--offline", "--cache-dir", str(tmp_path))
+    assert run.code == 2 and "--offline" in run.stderr and run.stderr.count("\n") == 1

@@ -341,6 +341,9 @@ def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
         from openaudit.resources import data_dir
 
         paths = (*paths, data_dir("examples") / "models")
+    listed = opts["author"] or opts["search"] or opts["filters"]
+    if listed and opts["offline"]:
+        fail("--author, --search and --filter ask the Hub for a listing: not with --offline")
     refs = gather_refs(
         opts["models"],
         paths,
@@ -355,7 +358,7 @@ def audit_plan(opts: dict[str, Any]) -> tuple[list[ModelRef], AuditOptions]:
             "filters": tuple(opts["filters"]),
             "timeout": opts["timeout"],
         }
-        if (opts["author"] or opts["search"] or opts["filters"])
+        if listed
         else None,
     )
     return refs, pipeline_options(opts)
