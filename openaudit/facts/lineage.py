@@ -146,7 +146,8 @@ def declared_bases(ctx: Context, snap: Snapshot, *, prose: bool) -> Declared:
 def _prose_bases(ctx: Context, snap: Snapshot, text: str, out: Declared) -> None:
     """Bases a card names in its prose: links or names that follow a derivation phrase."""
     meta = ctx.card(snap).metadata
-    datasets = set(meta.get("datasets") or ()) if isinstance(meta.get("datasets"), list) else set()
+    raw = meta.get("datasets")
+    datasets = {d for d in raw if isinstance(d, str)} if isinstance(raw, list) else set()
     for mention in base_mentions(text, snap.ref.repo_id):
         ev = ctx.cite_file(snap, "README.md", mention.line, mention.text)
         for repo_id in mention.ids:
