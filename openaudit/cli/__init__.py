@@ -60,6 +60,7 @@ EXIT_CODES_HELP = """Exit codes:
   3  at least one model could not be audited, or is incomplete (evidence that
      exists was not read: a transient failure, a gate); its entry says why
   70 internal error (a bug: please report it)
+  130/143 interrupted (SIGINT/SIGTERM); the report lists every model
 """
 
 
