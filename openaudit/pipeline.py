@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import nullcontext
@@ -135,6 +135,7 @@ class Run:
         self.generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         #: Verdicts recalled from the store (same evidence, same code): not judged again.
         self.recalled = 0
+        self._streams: list[Generator[Verdict, None, None]] = []
 
     @property
     def in_flight(self) -> int:
@@ -157,6 +158,12 @@ class Run:
         )
 
     def close(self) -> None:
+        # A stream its consumer left unfinished (an error writing the report) is closed
+        # first, so its fetch threads stop and its pending store writes land while the
+        # store is still open.
+        for stream in self._streams:
+            stream.close()
+        self._streams.clear()
         self.links.close()
         if self.store is not None:
             self.store.close()
@@ -243,6 +250,14 @@ class Run:
     def verdicts(
         self, refs: Sequence[ModelRef], progress: Progress | None = None
     ) -> Iterator[Verdict]:
+        """One verdict per reference, in input order (see `_verdicts`); closed with the run."""
+        stream = self._verdicts(refs, progress)
+        self._streams.append(stream)
+        return stream
+
+    def _verdicts(
+        self, refs: Sequence[ModelRef], progress: Progress | None = None
+    ) -> Generator[Verdict, None, None]:
         """One verdict per reference, in input order, each as soon as its bundle is in.
 
         After a stop request the models not finished are still yielded, each marked as

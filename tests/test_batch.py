@@ -408,3 +408,20 @@ def test_progress_is_hidden_off_a_terminal_and_verbose_names_each_model(
 def test_a_listing_is_refused_offline(tmp_path: Path) -> None:
     run = run_cli("audit", "--author", "acme", "--offline", "--cache-dir", str(tmp_path))
     assert run.code == 2 and "--offline" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_a_report_that_fails_midway_still_stores_what_was_judged(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    ids = _family(fixture_hub, 4)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
+    with Run(options) as run:
+        stream = run.verdicts([ModelRef(i) for i in ids])
+        first = next(stream)  # the consumer stops here (its output broke, say)
+    # Closing the run closed the stream first: the verdict judged was written, the store is shut.
+    conn = sqlite3.connect(tmp_path / "evidence.sqlite3")
+    assert conn.execute("SELECT count(*) FROM verdicts").fetchone()[0] >= 1
+    conn.close()
+    assert first.audited and next(stream, None) is None
