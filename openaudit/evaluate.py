@@ -58,6 +58,7 @@ DANGEROUS: tuple[tuple[str, str], ...] = (
     ("licence_status", "open"),
     ("commercial_use", "allowed"),
     ("derivatives", "allowed"),
+    ("osaid", "conformant"),
 )
 #: Derivative-rights labels derived from a label's licence (see the file's header).
 DERIVATIVE_LABELS = Path(__file__).parent / "labels" / "derivatives.yml"
@@ -174,6 +175,8 @@ class Evaluation:
     baseline: Score
     #: Models whose repository could not be read at all.
     not_audited: tuple[str, ...] = ()
+    #: Firm findings (a pass, a fail, a decided status) citing an artefact the audit did not read.
+    unsupported: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- reading
@@ -417,7 +420,33 @@ def evaluate(scorecard: Scorecard, corpus: Corpus, kb: KnowledgeBase) -> Evaluat
         openaudit=score(mine, corpus.labels),
         baseline=score(naive, corpus.labels),
         not_audited=tuple(sorted(v.id for v in scorecard.models if not v.audited)),
+        unsupported=tuple(c for v in scorecard.models for c in unsupported_claims(v)),
     )
+
+
+#: Statuses that decide nothing: an undecided finding may name what it could not read.
+_UNDECIDED = frozenset({None, "unknown", "insufficient-information"})
+
+
+def unsupported_claims(v: Verdict) -> list[str]:
+    """Firm findings that cite, as evidence, an artefact the audit could not read (target 0).
+
+    An unread file, base, dataset or link is named in the verdict's errors; a pass, a fail
+    or a decided status whose evidence points into it rests on something nobody read.
+    """
+    unread = {p.subject.removeprefix(f"{v.id}/") for p in v.errors}
+    out = []
+    for f in [*v.findings, *(f for d in v.dimensions for f in d.findings)]:
+        if f.outcome == "unknown" or (f.outcome not in ("pass", "fail") and f.status in _UNDECIDED):
+            continue  # undecided: naming what was not read is what it should do
+        for ev in f.evidence:
+            if ev.excerpt.startswith("not read"):
+                continue  # the finding saying what it could not read
+            where = ev.locator.split(":", 1)[0] if ev.source == "file" else ev.locator
+            if where in unread:
+                out.append(f"{v.id}: {f.rule} ({f.outcome}) cites {where}, which was not read")
+                break
+    return out
 
 
 # --------------------------------------------------------------------------- rendering
@@ -458,6 +487,12 @@ def render_text(evaluation: Evaluation) -> str:
             )
         )
     lines += _table(rows)
+    lines += [
+        "",
+        f"Unsupported claims (a firm finding resting on an unread artefact, target 0): "
+        f"{len(e.unsupported)}",
+        *(f"  {c}" for c in e.unsupported),
+    ]
     lines += ["", f"openaudit disagreements ({len(e.openaudit.disagreements)}):"]
     rows = [("model", "dimension", "expected", "got", "summary")]
     rows += [
@@ -506,6 +541,7 @@ def to_json(evaluation: Evaluation) -> dict[str, Any]:
         "labelled": e.labelled,
         "weights_skipped": e.weights_skipped,
         "not_audited": list(e.not_audited),
+        "unsupported_claims": list(e.unsupported),
         "openaudit": _score_json(e.openaudit),
         "baseline": _score_json(e.baseline),
     }

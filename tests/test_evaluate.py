@@ -341,6 +341,7 @@ def _check_structure(doc: dict[str, Any], models: int) -> None:
             "licence_status",
             "commercial_use",
             "derivatives",
+            "osaid",
         }
     for name in SCORED:
         mine, naive = doc["openaudit"]["dimensions"][name], doc["baseline"]["dimensions"][name]

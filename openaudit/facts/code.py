@@ -23,6 +23,47 @@ _REPO_LINK = re.compile(rf"https?://(?:www\.)?{_FORGES}/([\w.-]+/[\w.-]+)", re.I
 _TRAINING_WORDS = re.compile(
     r"\btrain(?:ing|ed)?\b|\bpre-?train|\bfine-?tun|\breproduc|\brecipe", re.I
 )
+#: Words that present a link as this model's own training code, not a related project.
+_TRAINING_CODE = re.compile(
+    r"\btrain(?:ing)?\b[^.;]{0,40}?\b(?:code|scripts?|recipes?|pipeline|framework|codebase|"
+    r"repo(?:sitory)?)\b"
+    r"|\b(?:code|scripts?)\b[^.;]{0,25}?\b(?:to|for)\s+(?:re-?)?(?:train|pre-?train|fine-?tun)"
+    r"|\bour\s+(?:code|codebase|training|repo(?:sitory)?|implementation)\b"
+    r"|\breproduc\w*|\brecipes?\b|\bfine-?tuning\s+(?:code|scripts?)",
+    re.I,
+)
+#: A sentence that compares with or cites other work: the links in it are someone else's.
+_COMPARISON = re.compile(
+    r"\boutperform|\bcompar(?:ed|able|ison|es)\b|\bthan\b|\bvs\.?\s|\bversus\b|\bsuch as\b"
+    r"|\be\.g\.|\bbaselines?\b|\bbenchmark|\bleaderboard|@\w+\{|\burl\s*=|\bhowpublished\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]])[.!?]\s+(?=[A-Z*\[(])")
+
+
+def presented_as_training(lines: list[str], number: int, start: int, owner: str, org: str) -> bool:
+    """Whether the card presents the link at `start` of line `number` as its training code.
+
+    Only the link's own sentence (and a heading or "...:" lead-in line before it) is read: a
+    link inside a comparison or a citation ("outperforms ... [StableLM](...)") is another
+    project's, whatever the rest of the line says about training. The model's own organisation
+    needs only a word about training; any other needs "training code", "our code" or the like.
+    """
+    line = lines[number - 1]
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(line)), len(line) + 1]
+    begin = max(c for c in cuts if c <= start)
+    end = min(c for c in cuts if c > start)
+    sentence = line[begin:end]
+    before = lines[number - 2].strip() if number >= 2 else ""
+    lead = before if before.startswith("#") or before.endswith(":") else ""
+    if _COMPARISON.search(sentence):
+        return False
+    context = f"{lead} {sentence}"
+    if _TRAINING_CODE.search(context):
+        return True
+    return owner.lower() == org.lower() and bool(_TRAINING_WORDS.search(context))
+
+
 _CUSTOM_CODE = re.compile(
     r"^(?:.*/)?(modeling|configuration|tokenization|processing|image_processing)_\w+\.py$"
 )
@@ -39,7 +80,6 @@ def extract(ctx: Context) -> Iterator[Fact]:
         for m in _REPO_LINK.finditer(line):
             slug = m.group(1).removesuffix(".git").rstrip(".,;:)")
             key = f"{m.group(0).split('/')[2].removeprefix('www.')}/{slug}".lower()
-            context = " ".join(lines[max(0, number - 2) : number + 1])
             row = repos.setdefault(
                 key,
                 {
@@ -49,7 +89,11 @@ def extract(ctx: Context) -> Iterator[Fact]:
                     "excerpt": line.strip(),
                 },
             )
-            row["training"] = row["training"] or bool(_TRAINING_WORDS.search(context))
+            org = slug.split("/", 1)[0]
+            owner = snap.ref.repo_id.split("/", 1)[0]
+            row["training"] = row["training"] or presented_as_training(
+                lines, number, m.start(), owner, org
+            )
     repo_ev = tuple(
         ctx.cite_file(snap, "README.md", r["line"], r["excerpt"]) for r in repos.values()
     )

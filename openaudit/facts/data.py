@@ -32,7 +32,8 @@ DATA_HEADING = re.compile(
 )
 #: A sentence saying what the weights were trained on, naming some kind of data.
 TRAINED_ON = re.compile(
-    r"\b(?:pre-?|post-?)?(?:trained|fine[- ]?tuned|instruction[- ]tuned|tuned)\s+(?:\w+\s+){0,3}?"
+    r"\b(?:pre-?|post-?)?(?:trained|fine[- ]?tuned|instruction[- ]tuned|tuned|fit(?:ted)?)\s+"
+    r"(?:\w+\s+){0,3}?"
     r"(?:on|with|using)\s+[^.]{0,160}?\b(?:data|datasets?|corpus|corpora|tokens|images|documents|"
     r"instructions|conversations|dialogues|examples|pairs|texts?|code)\b",
     re.IGNORECASE,
@@ -40,6 +41,15 @@ TRAINED_ON = re.compile(
 _ADVICE = re.compile(r"\byou\b|\byour\b|\bcan be\b|\bmay be\b|\bshould be\b", re.IGNORECASE)
 #: Words of prose below which a section names nothing a reviewer could follow.
 MIN_SECTION_WORDS = 12
+#: A sentence that names where data came from: a short section holding one is a description
+#: ("70K conversations collected from ShareGPT.com"), whatever its length.
+NAMES_SOURCE = re.compile(
+    r"\b(?:collected|sourced|scraped|gathered|crawled|drawn|taken|derived|obtained|curated|"
+    r"generated|distilled)\s+(?:\w+\s+){0,2}?from\b"
+    r"|\b[\w-]+\.(?:com|org|net|io|ai)\b|https?://"
+    r"|\b(?:dataset|corpus|corpora|conversations|dialogues|instructions)\b",
+    re.IGNORECASE,
+)
 
 
 def headings(text: str) -> list[tuple[int, int, str]]:
@@ -210,8 +220,9 @@ def extract(ctx: Context) -> Iterator[Fact]:
         if DATA_HEADING.search(title):
             body = section_text(text, line, level)
             words = len(re.findall(r"\w+", body))
+            names = words >= 3 and bool(NAMES_SOURCE.search(body))
             if section is None or words > section["words"]:
-                section = {"heading": title, "line": line, "words": words}
+                section = {"heading": title, "line": line, "words": words, "names_source": names}
     if section is not None:
         cite = (ctx.cite_file(root, "README.md", section["line"], f"## {section['heading']}"),)
         yield Fact("data.prose_section", section, cite)
@@ -221,7 +232,10 @@ def extract(ctx: Context) -> Iterator[Fact]:
     mentions = _trained_on(text)
     mention_ev = tuple(ctx.cite_file(root, "README.md", n, excerpt) for n, excerpt in mentions[:3])
     yield Fact("data.prose_mentions", [excerpt for _, excerpt in mentions], mention_ev)
-    described = (section is not None and section["words"] >= MIN_SECTION_WORDS) or bool(mentions)
+    # Counted by content, not length: a one-line section naming its source describes the data.
+    described = (
+        section is not None and (section["words"] >= MIN_SECTION_WORDS or section["names_source"])
+    ) or bool(mentions)
     yield Fact("data.described", described, cite + mention_ev)
     yield Fact("data.disclosed", bool(datasets) or described, ev + cite + mention_ev)
 
