@@ -90,7 +90,8 @@ def badge_svg(label: str, value: str) -> str:
     """A flat badge drawn here: no image service sees which models a publisher audits."""
     from markupsafe import escape as x
 
-    lw, vw = 6 * len(label) + 10, 6 * len(value) + 10
+    # Verdana at 11 px is about 7 px a character; the badge is sized to fit its words.
+    lw, vw = 7 * len(label) + 12, 7 * len(value) + 12
     colour = _COLOURS[tone(value)]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + vw}" height="20" role="img" '
