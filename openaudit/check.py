@@ -128,7 +128,7 @@ def run_check(options: CheckOptions) -> CheckResult:
                 key[1],
                 verdict.revision,
                 verdict.licence_ids,
-                verdict.audited,
+                verdict.audited and verdict.complete,
                 tuple(refs),
                 pinned_by[key],
                 policy.source,
@@ -248,6 +248,21 @@ def _model_violations(
     out: list[Violation] = []
     if verdict.audited:
         out.extend(replace(v, ref=ref) for v in judge(policy, verdict, _kb()))
+        if not verdict.complete:
+            unread = [p for p in verdict.errors if p.reason != "not-found"]
+            reasons = "; ".join(f"{p.subject}: {p.reason}" for p in unread[:3])
+            out.append(
+                Violation(
+                    NOT_AUDITED,
+                    "error" if options.fail_on_unknown else "warning",
+                    f"the audit of {verdict.id} is incomplete: evidence that exists was not read "
+                    f"({reasons or 'see the audit errors'})",
+                    verdict.id,
+                    verdict.revision,
+                    ref,
+                    policy=policy.source,
+                )
+            )
     else:
         reasons = "; ".join(f"{p.subject}: {p.reason}" for p in verdict.errors[:3])
         level = "error" if options.fail_on_unknown else "warning"

@@ -76,12 +76,15 @@ def test_monorepo_each_service_judged_by_its_own_policy(
         (f"{product}:3:46", "policy/commercial-use", "error", nc, False),
         (f"{product}:3:46", "policy/dimension", "error", nc, False),
         (f"{product}:3:46", "policy/licence-forbidden", "error", nc, False),
+        # The gated base's files are evidence that exists and was not read: incomplete.
+        (f"{product}:4:34", "check/not-audited", "error", chat, False),
         (f"{product}:4:34", "policy/commercial-use", "error", chat, False),
         (f"{product}:4:34", "policy/dimension", "error", chat, False),
         (f"{product}:4:34", "policy/licence-review", "warning", chat, False),
         (f"{product}:5:36", "policy/exception-expired", "error", gpl, False),
         (f"{product}:5:36", "policy/licence-review", "warning", gpl, False),
         (f"{product}:5:36", "policy/pickle-weights", "error", gpl, False),
+        (f"{product}:6:33", "check/not-audited", "error", vit, False),
         (f"{product}:6:33", "policy/commercial-use", "error", vit, False),
         (f"{product}:6:33", "policy/dimension", "error", vit, False),
         (f"{product}:6:33", "policy/dimension", "error", vit, False),
@@ -102,6 +105,15 @@ def test_monorepo_each_service_judged_by_its_own_policy(
     assert (
         forbidden["audit_rules"] and forbidden["policy"] == "services/product/openaudit-policy.yaml"
     )
+    incomplete = {
+        v["model"]: v["message"] for v in doc["violations"] if v["rule"] == "check/not-audited"
+    }
+    assert "incomplete" in incomplete["acme/llama-3.1-acme-chat"]
+    assert "README.md: gated-no-token" in incomplete["acme/auto-gated-vit"]
+    assert sorted(m["id"] for m in doc["models"] if not m["audited"]) == [
+        "acme/auto-gated-vit",
+        "acme/llama-3.1-acme-chat",
+    ]
 
 
 def test_one_policy_for_all_with_policy_option(
@@ -119,9 +131,41 @@ def test_one_policy_for_all_with_policy_option(
     # LICENSE is behind its gate, unread without a token, so its licence is not known.
     assert run.code == 1, run.stdout
     assert violations(run) == [
-        ("services/product/serve.py:4:34", "policy/dimension", "warning", "acme/llama-3.1-acme-chat", False),
-        ("services/product/serve.py:6:33", "policy/dimension", "warning", "acme/auto-gated-vit", False),
-        ("services/product/serve.py:6:33", "policy/dimension", "error", "acme/auto-gated-vit", False),
+        (
+            "services/product/serve.py:4:34",
+            "check/not-audited",
+            "error",
+            "acme/llama-3.1-acme-chat",
+            False,
+        ),
+        (
+            "services/product/serve.py:4:34",
+            "policy/dimension",
+            "warning",
+            "acme/llama-3.1-acme-chat",
+            False,
+        ),
+        (
+            "services/product/serve.py:6:33",
+            "check/not-audited",
+            "error",
+            "acme/auto-gated-vit",
+            False,
+        ),
+        (
+            "services/product/serve.py:6:33",
+            "policy/dimension",
+            "warning",
+            "acme/auto-gated-vit",
+            False,
+        ),
+        (
+            "services/product/serve.py:6:33",
+            "policy/dimension",
+            "error",
+            "acme/auto-gated-vit",
+            False,
+        ),
     ]
 
 

@@ -73,7 +73,7 @@ def test_pre_commit_hook_fails_a_change_that_adds_a_non_commercial_model(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = run_hook(fixture_hub, store, repo, ["src/ok.py", "src/nc.py", "README.md"])
     assert bad.returncode == 1
-    assert bad.stdout.startswith("src/nc.py:2:31: error ")
+    assert bad.stdout.startswith("src/nc.py:2:31: error policy/dimension acme/nc-summarizer: ")
     assert not any(line.startswith("README.md") for line in bad.stdout.splitlines())
 
 

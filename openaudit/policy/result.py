@@ -24,6 +24,7 @@ class ModelUse:
     #: The commit audited (pinned by the code or the lockfile, else main's commit).
     commit: str | None
     licence_ids: tuple[str, ...]
+    #: False when the repository could not be read or the audit is incomplete (evidence unread).
     audited: bool
     refs: tuple[CodeRef, ...]
     #: "code" (revision= in the code), "lockfile", or "main".

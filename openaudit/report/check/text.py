@@ -10,8 +10,8 @@ from openaudit.report.check import clean
 def line(v: Violation) -> str:
     where = v.ref.location if v.ref else "-"
     level = f"{v.level}[{v.severity}]" if v.severity else v.level
-    subject = f" {v.model}" if v.model else ""
-    head = f"{clean(where)}: {level} {v.rule}{clean(subject)}: {clean(v.message)}"
+    subject = f" {clean(v.model)}" if v.model else ""
+    head = f"{clean(where)}: {level} {v.rule}{subject}: {clean(v.message)}"
     if v.suppressed:
         head += f" (suppressed: {clean(v.suppressed)})"
     return head
