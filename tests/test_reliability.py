@@ -116,7 +116,9 @@ def test_a_failed_file_is_listed_and_fetched_again_next_time(
     fixture_hub.reset()
     second = by_id(audit_json(fixture_hub.url, tmp_path, OTHER).json())[OTHER]
     assert second["errors"] == []
-    assert fixture_hub.count("/" + OTHER + "/resolve/") > 0  # the transient gap was not frozen in the store
+    assert (
+        fixture_hub.count("/" + OTHER + "/resolve/") > 0
+    )  # the transient gap was not frozen in the store
 
 
 def test_related_repo_fault_is_named_on_the_model(
@@ -191,3 +193,37 @@ def test_huggingface_hub_warnings_become_the_models_problem(
     warned = [e for e in models[TARGET]["errors"] if e["reason"] == "hub-warning"]
     assert [e["detail"] for e in warned] == ["this model's metadata is deprecated"]
     assert not [e for e in models[OTHER]["errors"] if e["reason"] == "hub-warning"]
+
+
+def test_deadlines_bound_a_slow_hub_and_say_what_was_not_read(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    import time
+
+    ids = fixture_hub.repo_ids("model")[:12]
+    fixture_hub.fail("/", latency=0.4, times=None)  # every answer is slow
+    start = time.monotonic()
+    run = audit_json(
+        fixture_hub.url,
+        tmp_path,
+        *ids,
+        extra=("--deadline", "2", "--model-deadline", "1", "--timeout", "5", "--jobs", "4", "-q"),
+    )
+    elapsed = time.monotonic() - start
+    assert run.code == 3
+    models = by_id(run.json())
+    assert list(models) == ids  # nothing lost
+    reasons = {e["reason"] for m in models.values() for e in m["errors"]}
+    assert "deadline" in reasons
+    # The batch deadline, plus at most one request's own timeout in flight.
+    assert elapsed < 2 + 5 + 2
+
+
+def test_an_unanswered_request_is_cut_at_its_timeout(fixture_hub: FakeHub, tmp_path: Path) -> None:
+    import time
+
+    fixture_hub.fail(f"/api/models/{TARGET}", latency=3.0, times=None)
+    start = time.monotonic()
+    run = audit_json(fixture_hub.url, tmp_path, TARGET, extra=("--timeout", "0.5"))
+    assert time.monotonic() - start < 10
+    assert [e["reason"] for e in run.json()["models"][0]["errors"]] == ["timeout"]
