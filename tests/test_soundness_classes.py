@@ -174,3 +174,33 @@ def test_eval_reports_zero_unsupported_claims_and_no_false_conformant(shared_dir
     assert all(n == 0 for n in doc["openaudit"]["dangerous"].values()), doc["openaudit"][
         "dangerous"
     ]
+
+
+def test_a_dataset_named_in_prose_resolves_and_its_licence_is_read(fixture_scorecard) -> None:  # type: ignore[no-untyped-def]
+    # "fit on the Stanford Alpaca dataset": the table of well-known datasets
+    # (licenses/datasets/known.yml) resolves it to tatsu-lab/alpaca, CC-BY-NC-4.0. Was: no
+    # dataset named, commercial use allowed.
+    v = next(m for m in fixture_scorecard.models if m.id == "sound-org/alpaca-fit-7b")
+    assert v.facts is not None
+    assert "tatsu-lab/alpaca" in v.facts.value("data.named")
+    assert v.facts.value("data.noncommercial") == ["tatsu-lab/alpaca: cc-by-nc-4.0"]
+    dim = v.dimension("commercial_use")
+    assert dim.status == "unknown" and "tatsu-lab/alpaca" in dim.summary
+    quotes = [e.excerpt for f in dim.findings for e in f.evidence]
+    assert any('"license: cc-by-nc-4.0"' in q for q in quotes), quotes
+
+
+def test_the_dataset_table_is_valid_and_names_resolve() -> None:
+    from openaudit.facts.licence import resolve_name
+    from openaudit.kb import load_kb
+    from openaudit.kb.datasets import datasets_named, known_datasets
+
+    table = known_datasets()
+    assert len(table) >= 5
+    for d in table:
+        assert resolve_name(d.licence, load_kb()), d.id  # every licence is a KB entry
+        assert d.licence in d.evidence  # quoted from the dataset card
+    assert [d.id for d in datasets_named("fine-tuned on the Stanford Alpaca dataset")] == [
+        "tatsu-lab/alpaca"
+    ]
+    assert datasets_named("an alpaca is an animal") == []

@@ -15,7 +15,8 @@ from typing import Any
 
 from openaudit.cardtext import body_lines
 from openaudit.facts.context import Context, pinned
-from openaudit.facts.licence import kb_evidence, read_snapshot
+from openaudit.facts.licence import kb_evidence, read_snapshot, resolve_name, terms
+from openaudit.kb.datasets import datasets_named, known_datasets
 from openaudit.model import Evidence, Fact, Snapshot
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -124,7 +125,28 @@ def _named(ctx: Context, snap: Snapshot) -> dict[str, dict[str, Any]]:
     for number, line in enumerate(text.splitlines(), 1):
         for m in _HF_DATASET_LINK.finditer(line):
             add(m.group(1), "prose", ctx.cite_file(snap, "README.md", number, line.strip()))
+    for number, line in body_lines(text):
+        # A well-known dataset named in prose ("the Stanford Alpaca dataset") resolves to its Hub id.
+        for known in datasets_named(line):
+            add(known.id, "prose-name", ctx.cite_file(snap, "README.md", number, line.strip()))
     return named
+
+
+def _known_licence(ctx: Context, repo_id: str, row: dict[str, Any]) -> list[Evidence]:
+    """The licence the table of well-known datasets gives a dataset named only in prose."""
+    known = next((d for d in known_datasets() if d.id == repo_id), None)
+    if known is None:
+        return []
+    entries = resolve_name(known.licence, ctx.kb)
+    row["licence_ids"] = [e.id for e in entries]
+    row["declared_licences"] = [known.licence]
+    row["terms"] = [terms(e) for e in entries]
+    row["licence_known"] = bool(entries) and all(e.kind != "unknown" for e in entries)
+    row["licence_from"] = "licenses/datasets/known.yml"
+    return [
+        Evidence("knowledge-base", "licenses/datasets/known.yml", known.evidence[:200]),
+        *(kb_evidence(e) for e in entries),
+    ]
 
 
 def _availability(ctx: Context, repo_id: str) -> tuple[str, Snapshot | None, str]:
@@ -179,6 +201,8 @@ def extract(ctx: Context) -> Iterator[Fact]:
             evidence.extend(kb_evidence(e) for e in lic.entries)
             if "gated" in snap.info:
                 evidence.append(ctx.cite_api(snap, "gated", snap.info.get("gated")))
+        elif status == "not-followed":
+            evidence.extend(_known_licence(ctx, repo_id, row))
         datasets.append(row)
     ev = tuple(evidence)
     yield Fact("data.datasets", datasets, ev)
