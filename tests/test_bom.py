@@ -403,3 +403,31 @@ def test_hostile_links_never_invalidate_a_bom(fixtures: Scorecard) -> None:
     assert any("parameters" in i for i in inputs)  # the bad links are named, not linked
     linked = [i["resource"]["externalReference"]["url"] for i in inputs if "resource" in i]
     assert not any(u in bad for u in linked)
+
+
+def test_iri_checks_hold_when_the_cli_kept_the_grammar_from_loading(
+    fixtures: Scorecard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI stops jsonschema from loading the RFC 3987 grammar (seconds at every start); the
+    CycloneDX validator still checks IRIs, loading the grammar only for a non-ASCII one."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rfc3987_syntax", None)  # type: ignore[arg-type]
+    cyclonedx_json._validator.cache_clear()
+    try:
+        one = replace(
+            fixtures,
+            models=tuple(v for v in fixtures.models if v.id == "acme/llama-3.1-acme-chat"),
+        )
+        for version in cyclonedx_json.VERSIONS:
+            doc = cyclonedx_json.document(_on_the_hub(one), version)
+            assert cyclonedx_json.validate(json.dumps(doc), version) is None
+            ref = doc["components"][0]["externalReferences"][0]
+            ref["url"] = "https://exa mple.org/a b"
+            assert cyclonedx_json.validate(json.dumps(doc), version) is not None
+            ref["url"] = "https://example.org/modèle"
+            assert cyclonedx_json.validate(json.dumps(doc), version) is None
+            ref["url"] = "https://exa mple.org/modèle"
+            assert cyclonedx_json.validate(json.dumps(doc), version) is not None
+    finally:
+        cyclonedx_json._validator.cache_clear()

@@ -13,12 +13,6 @@ from openaudit.cli.common import output_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# `jsonschema` imports `rfc3987_syntax` whenever it is installed (cyclonedx-python-lib's
-# json-validation extra brings it), and that compiles 39 grammars at import: seconds at every
-# start. These commands validate no "iri" format, so they run without it. (Set before anything
-# imports jsonschema; a process that already imported it is unaffected.)
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
 FORMATS = ("text", "json", "sarif", "markdown")
 
 _OPTIONS: tuple[Callable[[Any], Any], ...] = (

@@ -315,10 +315,31 @@ def _validator(version: str) -> Any:
     original = getattr(strict, "format_checker")  # noqa: B009 (not in the Validator protocol)
     checker = FormatChecker()
     checker.checkers = dict(original.checkers)
-    for name, rule in (("iri", "URI"), ("iri-reference", "URI_reference")):
-        if name in original.checkers:
-            checker.checkers[name] = (_ascii_first(rule, original.checkers[name][0]), ValueError)
+    # The CLI keeps `rfc3987_syntax` from loading with jsonschema (seconds at every start), so
+    # the IRI formats may be missing here: they are registered either way, the grammar parser
+    # imported only when a non-ASCII IRI needs it.
+    for name, rule, grammar in (
+        ("iri", "URI", "iri"),
+        ("iri-reference", "URI_reference", "iri_reference"),
+    ):
+        slow = original.checkers[name][0] if name in original.checkers else _grammar(grammar)
+        checker.checkers[name] = (_ascii_first(rule, slow), ValueError)
     return strict.evolve(format_checker=checker)
+
+
+def _grammar(rule: str) -> Any:
+    """RFC 3987's full grammar for `rule`, imported on first use."""
+
+    def check(instance: object) -> bool:
+        import importlib
+        import sys
+
+        if "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+            del sys.modules["rfc3987_syntax"]  # the CLI's start-up block (openaudit.cli)
+        syntax = importlib.import_module("rfc3987_syntax")
+        return not isinstance(instance, str) or bool(syntax.is_valid_syntax(rule, instance))
+
+    return check
 
 
 def _ascii_first(rule: str, slow: Any) -> Any:
