@@ -78,6 +78,8 @@ def _expand(paths: tuple[str, ...]) -> list[tuple[str, bool]]:
 
 
 def _as_dict(path: str, m: LicenseMatch, sha: str) -> dict[str, Any]:
+    from openaudit.facts.licence_text import change_fields
+
     return {
         "path": path,
         "license_id": m.license_id,
@@ -106,16 +108,7 @@ def _as_dict(path: str, m: LicenseMatch, sha: str) -> dict[str, Any]:
             for p in m.parts
         ],
         "outside": [{"lines": [a, b], "words": n} for a, b, n in m.outside],
-        "changes": [
-            {
-                "kind": c.kind,
-                "lines": list(c.lines),
-                "reference_lines": list(c.reference_lines),
-                "text": c.text,
-                "reference_text": c.reference_text,
-            }
-            for c in m.changes
-        ],
+        "changes": [change_fields(c) for c in m.changes],
         "text_sha256": sha,
     }
 

@@ -15,7 +15,18 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from openaudit.model import LicenseMatch
+from openaudit.model import LicenseMatch, TextChange
+
+
+def change_fields(c: TextChange) -> dict[str, Any]:
+    """One added, removed or changed run of words, as plain data (facts and the CLI's JSON)."""
+    return {
+        "kind": c.kind,
+        "lines": list(c.lines),
+        "reference_lines": list(c.reference_lines),
+        "text": c.text,
+        "reference_text": c.reference_text,
+    }
 
 
 def sha256_text(text: str) -> str:
@@ -43,16 +54,7 @@ def match_fields(match: LicenseMatch, text: str, reviewed: Iterable[str]) -> dic
         "outside": [
             {"lines": [a, b], "words": n, "text": _lines(text, a, b)} for a, b, n in match.outside
         ],
-        "changes": [
-            {
-                "kind": c.kind,
-                "lines": list(c.lines),
-                "reference_lines": list(c.reference_lines),
-                "text": c.text,
-                "reference_text": c.reference_text,
-            }
-            for c in match.changes
-        ],
+        "changes": [change_fields(c) for c in match.changes],
         "text_sha256": digest,
         "reviewed": digest in set(reviewed),
     }
