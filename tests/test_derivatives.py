@@ -41,6 +41,7 @@ def with_token(_fixture_hub_server: FakeHub, tmp_path_factory: pytest.TempPathFa
     finally:
         mp.undo()
 
+
 ORDER = load_rules().dimensions["derivatives"].precedence
 
 
@@ -384,3 +385,14 @@ def test_restrictive_statement_outside_the_terms_caps_derivatives(
     dim = v.dimension("derivatives")
     assert dim.status == "conditional"
     assert dim.summary.startswith("Licence is restricted")
+
+
+def test_undecided_commercial_use_caps_derivatives(fixture_scorecard: Scorecard) -> None:
+    """An Apache-2.0 model trained on a non-commercial dataset: commercial use is undecided, so
+    whether a derivative may be shared freely is too (never `allowed`)."""
+    v = _verdict(fixture_scorecard, "trap-org/apache-on-nc-data")
+    assert v.dimension("licence").status == "open"
+    assert v.dimension("commercial_use").status == "unknown"
+    dim = v.dimension("derivatives")
+    assert dim.status == "unknown"
+    assert dim.summary.startswith("Commercial use is unknown")
