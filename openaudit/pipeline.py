@@ -48,6 +48,7 @@ from openaudit.model import Bundle, ModelRef, Problem, Scorecard, Verdict
 from openaudit.rules.engine import Judge
 from openaudit.rules.loader import load_rules
 from openaudit.rules.mof_evidence import with_mof
+from openaudit.rules.osai_index import with_index
 
 #: Concurrent fetches by default: audits wait on the network, not the CPU.
 DEFAULT_JOBS = 16
@@ -351,6 +352,7 @@ def _verdict(
 ) -> Verdict:
     # The MOF class is counted from the components the facts show (`rules.mof_evidence`).
     facts, mof_class = with_mof(extract(bundle, kb, identify))
+    facts = with_index(facts)  # the Open Source AI Index classes, judged once here
     root = bundle.root
     errors: list[Problem] = list(bundle.problems)
     if root is not None:

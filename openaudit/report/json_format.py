@@ -106,11 +106,8 @@ def _dataset_licences(facts: Facts) -> Any:
 
 
 def _osai_index(facts: Facts) -> Any:
-    from openaudit.rules.osai_index import judge
-
-    if facts.value("repo.readable") is False:
-        return None
-    return {j.parameter.name: j.status for j in judge(facts)} or None
+    # Judged with the verdict (`rules.osai_index.with_index`); a report only reads it.
+    return facts.value("osai_index.classes")
 
 
 #: Summaries computed from several facts; a report read back keeps them as `details.<key>` facts.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openaudit.model import Evidence, Facts
+from openaudit.model import Evidence, Fact, Facts
 from openaudit.resources import data_dir
 from openaudit.rules.engine import Judge
 from openaudit.rules.loader import RuleError, RuleSet, _yaml, load_dimensions, load_pack
@@ -131,3 +131,15 @@ def judge(facts: Facts) -> tuple[Judgement, ...]:
             )
         )
     return tuple(out)
+
+
+def with_index(facts: Facts) -> Facts:
+    """The facts with each index parameter's class (`osai_index.classes`), judged once with the
+    verdict, so that reports only read it and a remembered verdict carries it."""
+    if facts.value("repo.readable") is False:
+        return facts
+    classes = {j.parameter.name: j.status for j in judge(facts)}
+    if not classes:
+        return facts
+    fact = Fact("osai_index.classes", classes)
+    return Facts(facts.subject, facts.revision, {**facts.items, fact.name: fact})
