@@ -219,9 +219,9 @@ def _mains(
 
 def _moved(keys: Sequence[Key], lock: Mapping[Key, LockEntry], options: AuditOptions) -> list[Key]:
     """The locked models whose main is no longer the locked commit; only those are audited
-    again. One metadata request each, in sequence over one kept-alive connection (threads
-    would each pay a new client). A model that cannot be read is audited too, so the audit
-    says why."""
+    again. One small request each (the commit alone), in sequence over one kept-alive
+    connection (threads would each pay a new client). A model that cannot be read is audited
+    too, so the audit says why."""
     from openaudit.hub import HubClient
     from openaudit.hub.client import HubError
 
@@ -229,7 +229,7 @@ def _moved(keys: Sequence[Key], lock: Mapping[Key, LockEntry], options: AuditOpt
     out = []
     for key in keys:
         try:
-            moved = client.resolve_info(ModelRef(key[0])).get("sha") != lock[key].commit
+            moved = client.current_commit(ModelRef(key[0])) != lock[key].commit
         except HubError:
             moved = True
         if moved:

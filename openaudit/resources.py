@@ -7,6 +7,7 @@ must work, because a fresh clone runs editable and users run installed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -23,3 +24,13 @@ def data_dir(name: str) -> Path:
 def schema_path(name: str) -> Path:
     """JSON Schemas shipped inside the package (`openaudit/schemas`)."""
     return _PACKAGE / "schemas" / name
+
+
+def cache_root() -> Path:
+    """`--cache-dir` beats `OPENAUDIT_CACHE_DIR` beats the platform cache dir."""
+    env = os.environ.get("OPENAUDIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("openaudit", appauthor=False))

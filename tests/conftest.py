@@ -31,6 +31,8 @@ os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 _HF_HOME = tempfile.mkdtemp(prefix="openaudit-hf-home-")
 os.environ["HF_HOME"] = _HF_HOME
 os.environ.pop("HF_HUB_CACHE", None)
+# openaudit's own cache (the store's default folder, the schema-check memo) stays in the run too.
+os.environ["OPENAUDIT_CACHE_DIR"] = os.path.join(_HF_HOME, "openaudit")
 os.environ.pop("HF_TOKEN_PATH", None)
 
 import shutil  # noqa: E402

@@ -505,3 +505,24 @@ def test_a_codebase_without_models_passes(
     doc = json.loads(run.stdout)
     assert doc["summary"]["references"] == 0 and doc["violations"] == []
     assert fixture_hub.count() == 0
+
+
+def test_drift_probe_reads_only_the_commit_and_never_trusts_a_bad_answer(
+    fixture_hub: FakeHub,
+) -> None:
+    """The drift probe asks for the commit alone; a garbled answer or a missing repository is
+    an error (the model is then audited again, so the audit says why), never a commit."""
+    from openaudit.hub import HubClient
+    from openaudit.hub.client import HubError
+    from openaudit.model import ModelRef
+
+    client = HubClient(fixture_hub.url)
+    ref = ModelRef("acme/tiny-apache-encoder")
+    assert client.current_commit(ref) == client.resolve_info(ref)["sha"]
+    fixture_hub.fail("/api/models/acme/tiny-apache-encoder", malformed=True, times=None)
+    with pytest.raises(HubError):
+        client.current_commit(ref)
+    fixture_hub.reset()
+    with pytest.raises(HubError) as err:
+        client.current_commit(ModelRef("acme/no-such-model"))
+    assert err.value.problem.reason == "not-found"

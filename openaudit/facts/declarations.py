@@ -233,17 +233,18 @@ def _prose(ctx: Context, snap: Snapshot) -> Iterator[dict[str, Any]]:
             in_terms = any(_contains(title, h) for h in vocab.headings) and not any(
                 w in vocab.other_subjects for w in title
             )
-        ev = ctx.cite_file(snap, "README.md", number, raw.strip())
         named = _prose_licence(ctx, line)
         if named is None and in_terms and not heading:
             named = _bare_licence(ctx, line)
         if named is not None:
             ids, text = named
+            ev = ctx.cite_file(snap, "README.md", number, raw.strip())
             yield _statement("prose", text, signals(text, "text"), ev, ids)
             continue
         if in_terms or "licen" in line.lower():
             found = signals(line, "text")
             if found and not _about_something_else(line, vocab):
+                ev = ctx.cite_file(snap, "README.md", number, raw.strip())
                 yield _statement("prose", line, found, ev)
 
 
@@ -268,12 +269,13 @@ _UNDER = re.compile(r"\bunder\s+(?:the\s+|a\s+|an\s+)?(.{2,120})", re.IGNORECASE
 
 def _prose_licence(ctx: Context, line: str) -> tuple[list[str], str] | None:
     """ "<model> is released under <licence>": the knowledge-base ids of the named licence."""
+    # "under" first: most lines lack it, and the word scan below is the costly part.
+    match = _UNDER.search(line)
+    if match is None:
+        return None
     vocab = vocabulary()
     words = family_words(line)
     if not any(_contains(words, v) for v in vocab.verbs) or _about_something_else(line, vocab):
-        return None
-    match = _UNDER.search(line)
-    if match is None:
         return None
     tail = re.split(r"[,;:()]|\.\s|\.$|\s(?:and|while|but|which|with|for)\s", match.group(1))[0]
     tokens = tail.split()[:8]

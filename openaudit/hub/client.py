@@ -43,6 +43,7 @@ MAX_FILE_BYTES = 512 * 1024
 MAX_INFO_BYTES = 16 * 1024 * 1024
 #: Deeper metadata is refused before parsing (parts deeper than `safe.MAX_DEPTH` are cut).
 MAX_INFO_DEPTH = 512
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 _LICENCE_FILE = re.compile(
     r"^(licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]?use[_-]?policy|responsible[_-]?use)"
@@ -116,6 +117,33 @@ class HubClient:
                     Problem(ref.repo_id, "too-large", f"metadata over {MAX_INFO_BYTES} bytes")
                 )
             return parse_info(ref, answer.body)
+
+        try:
+            return self.retrier.call(once, transient)
+        except HubError:
+            raise
+        except Exception as exc:  # every client failure becomes a reported Problem
+            raise HubError(problem_from_exception(ref.repo_id, exc)) from None
+
+    def current_commit(self, ref: ModelRef) -> str:
+        """The commit the ref's revision points to now: one small request (`expand=sha`), for
+        a drift check that needs nothing else. Failures are the same `HubError`s as
+        `resolve_info`; an answer without a commit id is a transient bad answer."""
+        path = f"{self.endpoint}/api/{ref.kind}s/{ref.repo_id}"
+        if ref.revision:
+            path += f"/revision/{quote(ref.revision, safe='')}"
+        url = f"{path}?expand=sha"
+
+        def once() -> str:
+            answer = http.get(url, timeout=self.timeout, limit=MAX_INFO_BYTES)
+            try:
+                data = load_json(answer.body, max_depth=8)
+            except Malformed as exc:
+                raise Transient("bad-answer", f"unreadable answer from the Hub ({exc})") from None
+            sha = data.get("sha") if isinstance(data, dict) else None
+            if answer.truncated or not isinstance(sha, str) or not _COMMIT.fullmatch(sha):
+                raise Transient("bad-answer", "the Hub's answer names no commit")
+            return sha
 
         try:
             return self.retrier.call(once, transient)

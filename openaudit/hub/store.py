@@ -10,7 +10,6 @@ a crash leaves either the old row or the new one, never half a snapshot.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
+from openaudit.resources import cache_root
 
 SCHEMA_VERSION = 1
 
@@ -62,12 +62,7 @@ CREATE TABLE IF NOT EXISTS urls (
 
 def default_cache_dir() -> Path:
     """`--cache-dir` beats `OPENAUDIT_CACHE_DIR` beats the platform cache dir."""
-    env = os.environ.get("OPENAUDIT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("openaudit", appauthor=False))
+    return cache_root()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 from openaudit.model import Evidence, LicenseEntry, LicenseRule
 from openaudit.resources import data_dir, schema_path
+from openaudit.validated import check_once
 
 VOCABULARY_DIR = Path("vocabulary")
 
@@ -175,18 +176,23 @@ def _read(path: Path) -> dict[str, Any]:
 
     where = _display(path)
     try:
-        doc = _load_yaml(yaml, path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        doc = _load_yaml(yaml, text)
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeBaseError(f"{where}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{where}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
         raise KnowledgeBaseError(f"{where}: expected a mapping of fields, got {type(doc).__name__}")
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        location = ".".join(str(p) for p in err.absolute_path) or "(entry)"
-        raise KnowledgeBaseError(f"{where}: {location}: {err.message}")
+
+    def check() -> None:
+        errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            location = ".".join(str(p) for p in err.absolute_path) or "(entry)"
+            raise KnowledgeBaseError(f"{where}: {location}: {err.message}")
+
+    check_once("license.schema.json", text, check)
     if doc["id"] != path.stem:
         raise KnowledgeBaseError(
             f"{where}: id: '{doc['id']}' does not match the file name '{path.stem}'"

@@ -17,6 +17,7 @@ as cautious as the dimension's `undecided` status; otherwise it proposes
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -55,6 +56,55 @@ def fact_tree(facts: Facts) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = fact.value
     return tree
+
+
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_BARE = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?![\w.(])")
+
+
+def condition_reads(conditions: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The dotted paths and the bare names the conditions mention (string literals aside).
+
+    A superset of what they read: a method call (`a.b.exists`) or a macro's variable (`t.x`)
+    is mentioned too, and only ever makes `prune` keep more.
+    """
+    paths: set[str] = set()
+    bare: set[str] = set()
+    for condition in conditions:
+        code = _STRING.sub("''", condition)
+        paths.update(_IDENT.findall(code))
+        bare.update(_BARE.findall(code))
+    return frozenset(paths), frozenset(bare)
+
+
+def prune(tree: Mapping[str, Any], paths: Iterable[str], bare: Iterable[str]) -> dict[str, Any]:
+    """The part of a fact tree that conditions mentioning `paths` and `bare` names can see.
+
+    Converting the whole tree to CEL values cost half a millisecond per model, mostly for
+    facts no rule reads. Each mentioned path is kept down to where it stops being a key of a
+    map, and everything below that point whole; the maps along the way stay maps, so that
+    `has(a.x)` is false, not an error, exactly as on the whole tree. A bare name keeps its
+    whole subtree. A condition therefore evaluates the same on the pruned tree.
+    """
+    out: dict[str, Any] = {name: tree[name] for name in bare if name in tree}
+    for path in paths:
+        src: Any = tree
+        dst = out
+        parts = path.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(src, dict) or part not in src:
+                break
+            value = src[part]
+            kept = dst.get(part)
+            if kept is value:
+                break  # already kept whole
+            if i == len(parts) - 1 or not isinstance(value, dict):
+                dst[part] = value
+                break
+            if not isinstance(kept, dict):
+                kept = dst[part] = {}
+            src, dst = value, kept
+    return out
 
 
 def _lookup(facts: Facts, path: str) -> Any:
@@ -123,10 +173,15 @@ def _fact_name(path: str, facts: Facts) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _paths(condition: str, requires: tuple[str, ...]) -> tuple[str, ...]:
+    """The dotted paths a rule names (parsed once per rule, not once per model)."""
+    return tuple(dict.fromkeys([*requires, *_IDENT.findall(condition)]))
+
+
 def rule_inputs(rule: Rule, facts: Facts) -> tuple[str, ...]:
     """The facts a rule reads: those it requires and those its condition names."""
-    names = [*rule.requires, *_IDENT.findall(rule.condition)]
-    found = (_fact_name(n, facts) for n in names)
+    found = (_fact_name(n, facts) for n in _paths(rule.condition, rule.requires))
     return tuple(dict.fromkeys(n for n in found if n is not None))
 
 
@@ -220,8 +275,11 @@ def evaluate_rule(
     program: Any,
     spec: DimensionSpec | None = None,
     partial: _Partial | None = None,
+    any_unread: bool = True,
 ) -> Finding | None:
-    """One rule on one model; `context` is the facts as a CEL context, shared by all rules."""
+    """One rule on one model; `context` is the facts as a CEL context, shared by all rules.
+    `any_unread` False says no fact of the model is unread (the common case), which spares
+    every rule the look for unread inputs."""
     missing = [name for name in rule.requires if facts.value(name) is None]
     branch = "missing"
     if not missing:
@@ -231,7 +289,7 @@ def evaluate_rule(
     outcome: RuleOutcome = {"true": rule.on_true, "false": rule.on_false}.get(
         branch, rule.on_missing
     )
-    unread = _unread(rule, facts) if spec is not None else {}
+    unread = _unread(rule, facts) if spec is not None and any_unread else {}
     could_be: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = tuple(
         dict.fromkeys(p for fact in unread.values() for p in fact.unread)
@@ -287,18 +345,26 @@ class Judge:
 
         self.ruleset = ruleset
         self._programs = {r.id: cel.compile(r.condition) for r in ruleset.rules}
+        self._reads = condition_reads(r.condition for r in ruleset.rules)
 
     def findings(self, facts: Facts) -> list[Finding]:
         cel = import_cel()
 
         # Converted to CEL values once per model, then reused by every rule.
-        context = cel.Context(variables=fact_tree(facts))
+        context = cel.Context(variables=prune(fact_tree(facts), *self._reads))
         partial = _Partial(facts)
         dims = self.ruleset.dimensions
+        any_unread = any(fact.unread for fact in facts.items.values())
         out = []
         for rule in self.ruleset.rules:
             finding = evaluate_rule(
-                rule, facts, context, self._programs[rule.id], dims.get(rule.dimension), partial
+                rule,
+                facts,
+                context,
+                self._programs[rule.id],
+                dims.get(rule.dimension),
+                partial,
+                any_unread,
             )
             if finding is not None:
                 out.append(finding)

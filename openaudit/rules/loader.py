@@ -17,6 +17,7 @@ from typing import Any
 
 from openaudit.model import Rule, RuleOutcome, RulePack
 from openaudit.resources import data_dir, schema_path
+from openaudit.validated import check_once
 
 PACK_FILE = "pack.yml"
 DEFAULT_PACKS: tuple[str, ...] = (
@@ -68,11 +69,12 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-def _yaml(path: Path) -> Any:
+def _yaml(path: Path) -> tuple[Any, str]:
     import yaml
 
     try:
-        return _load_yaml(yaml, path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return _load_yaml(yaml, text), text
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read ({exc.__class__.__name__})") from None
     except yaml.YAMLError as exc:
@@ -81,16 +83,19 @@ def _yaml(path: Path) -> Any:
         raise RuleError(f"{path}:{where}: not valid YAML") from None
 
 
-def _validate(doc: Any, schema_name: str, path: Path) -> None:
-    import jsonschema
+def _validate(doc: Any, text: str, schema_name: str, path: Path) -> None:
+    def check() -> None:
+        import jsonschema
 
-    schema = json.loads(schema_path(schema_name).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise RuleError(f"{path}: {where}: {err.message}")
+        schema = json.loads(schema_path(schema_name).read_text(encoding="utf-8"))
+        validator = jsonschema.Draft202012Validator(schema)
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+            raise RuleError(f"{path}: {where}: {err.message}")
+
+    check_once(schema_name, text, check)
 
 
 def _outcome(raw: Mapping[str, Any] | None) -> RuleOutcome:
@@ -125,8 +130,8 @@ def load_pack(path: Path, dimensions: Mapping[str, DimensionSpec]) -> RulePack:
     cel = import_cel()
 
     file = path / PACK_FILE if path.is_dir() else path
-    doc = _yaml(file)
-    _validate(doc, "rulepack.schema.json", file)
+    doc, text = _yaml(file)
+    _validate(doc, text, "rulepack.schema.json", file)
     rules = []
     for index, raw in enumerate(doc["rules"]):
         where = f"{file}: rules.{index} ({raw['id']})"
@@ -175,8 +180,8 @@ def load_pack(path: Path, dimensions: Mapping[str, DimensionSpec]) -> RulePack:
 
 def load_dimensions(path: Path | None = None) -> dict[str, DimensionSpec]:
     file = path or data_dir("rules") / "dimensions.yml"
-    doc = _yaml(file)
-    _validate(doc, "dimensions.schema.json", file)
+    doc, text = _yaml(file)
+    _validate(doc, text, "dimensions.schema.json", file)
     specs = {
         name: DimensionSpec(
             name=name,

@@ -63,7 +63,7 @@ def folder() -> Path:
 def parameters() -> tuple[Parameter, ...]:
     """The index's parameters in its own order (availability, documentation, access)."""
     path = folder() / "_parameters.yml"
-    groups = _yaml(path)
+    groups, _ = _yaml(path)
     if not isinstance(groups, list):
         raise RuleError(f"{path}: (top level): must be a list of groups")
     out = []
@@ -89,7 +89,7 @@ def parameters() -> tuple[Parameter, ...]:
 def template() -> Mapping[str, Any]:
     """The index's submission template: the `system` and `org` fields an entry carries."""
     path = folder() / "a_submission_template.yaml"
-    data = _yaml(path)
+    data, _ = _yaml(path)
     for key in ("system", "org"):
         if not isinstance(data, dict) or not isinstance(data.get(key), dict):
             raise RuleError(f"{path}: {key}: must be a mapping of fields")
