@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import pickle
 import zlib
 from dataclasses import is_dataclass
@@ -43,14 +44,22 @@ def code_version(extra_rules: tuple[Path, ...] = ()) -> str:
     package = Path(model.__file__).parent
     roots = [package, data_dir("licenses"), data_dir("rules"), *extra_rules]
     for root in roots:
-        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in paths:
-            if path.suffix in (".pyc",) or "__pycache__" in path.parts:
-                continue
-            digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
+        for path in _files(root):
             stat = path.stat()
+            digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode() + b"\0")
     return digest.hexdigest()
+
+
+def _files(root: Path) -> list[Path]:
+    """Every file under `root` (or `root` itself), in a fixed order, bytecode left out."""
+    if root.is_file():
+        return [root]
+    out = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        out.extend(Path(folder, n) for n in sorted(names) if not n.endswith(".pyc"))
+    return out
 
 
 def _snapshot(snap: Snapshot) -> dict[str, Any]:

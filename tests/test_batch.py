@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from openaudit.cli import cli
 from openaudit.model import ModelRef
-from openaudit.pipeline import AuditOptions, Run, audit_iter
+from openaudit.pipeline import READ_AHEAD, AuditOptions, Run, audit_iter
 from openaudit.sources import SourceError, parse_ref, refs_from_file
 from tests.fakehub import FakeHub
 from tests.helpers import audit_json, run_cli
@@ -85,15 +85,16 @@ def test_a_linked_licence_is_read_once_per_run(fixture_hub: FakeHub, tmp_path: P
 
 
 def test_verdicts_stream_with_a_bounded_window(fixture_hub: FakeHub, tmp_path: Path) -> None:
-    ids = _family(fixture_hub, 12)
+    ahead = READ_AHEAD * 2
+    ids = _family(fixture_hub, ahead + 6)
     options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
     with Run(options) as run:
         stream = run.verdicts([ModelRef(i) for i in ids])
         first = next(stream)
         assert first.id == ids[0]
-        # jobs=2 reads at most 2 x 2 models ahead: the last ones are not asked yet.
+        # jobs=2 reads at most READ_AHEAD x 2 models ahead: the last ones are not asked yet.
         asked = [i for i in ids if fixture_hub.count(f"/api/models/{i}")]
-        assert ids[0] in asked and len(asked) <= 5
+        assert ids[0] in asked and len(asked) <= ahead + 1
         assert fixture_hub.count(f"/api/models/{ids[-1]}") == 0
         rest = [v.id for v in stream]
     assert [first.id, *rest] == ids

@@ -69,6 +69,10 @@ def clear(cache_dir: Path | None, repo: str | None) -> None:
         fail(f"{store.path}: the evidence store is read-only; nothing was removed")
     removed = store.clear(repo)
     store.close()
+    if repo is None:  # the schema-check memo goes too (it is only ever a shortcut)
+        import shutil
+
+        shutil.rmtree(directory / "validated", ignore_errors=True)
     click.echo(f"removed {removed} snapshot(s){' of ' + repo if repo else ''} from {store.path}")
 
 
