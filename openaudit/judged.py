@@ -55,7 +55,7 @@ def _files(root: Path) -> list[Path]:
     """Every file under `root` (or `root` itself), in a fixed order, bytecode left out."""
     if root.is_file():
         return [root]
-    out = []
+    out: list[Path] = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         out.extend(Path(folder, n) for n in sorted(names) if not n.endswith(".pyc"))
