@@ -496,6 +496,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     hub: ReplayHub
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a finished process, a cut connection) is not an error of
+        the replay; anything else is still printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 @dataclass
 class _Reply:
