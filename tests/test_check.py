@@ -180,6 +180,7 @@ def test_styles_codebase_reports_every_unresolved_and_path_problem(
         "src/app.py:41:50",
         "src/app.py:42:41",
         "src/app.py:49:49",
+        "src/app.py:53:12",  # pipeline("task"): the task's default model
     ]
     assert (
         "src/app.py:45:48",

@@ -95,6 +95,7 @@ EXPECTED = [
     ("src/app.py:44:47", "AutoModelForCausalLM.from_pretrained", "local", None, None),
     ("src/app.py:45:48", "AutoModelForCausalLM.from_pretrained", "hub", "models/my-finetune", None),
     ("src/app.py:49:49", "AutoModelForCausalLM.from_pretrained", "unresolved", None, None),
+    ("src/app.py:53:12", "pipeline", "unresolved", None, None),
 ]
 
 
@@ -118,6 +119,28 @@ def test_unresolved_references_say_why(in_styles: Path) -> None:
     assert found["src/app.py:42:41"].reason == "an f-string built at run time"
     assert "name" in found["src/app.py:49:49"].reason
     assert found["notebooks/explore.ipynb:cell 3:4:34"].reason == "the result of a call at run time"
+    assert "task's default model" in found["src/app.py:53:12"].reason
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('from transformers import pipeline\np = pipeline("ner")\n', True),
+        ('from transformers import pipeline as pl\np = pl(task="ner")\n', True),
+        ('import transformers\np = transformers.pipeline("ner")\n', True),
+        # Another library's `pipeline`, or a model that may come in **kwargs: nothing to locate.
+        ('from mylib import pipeline\np = pipeline("ner")\n', False),
+        ('from transformers import pipeline\np = pipeline("ner", **options)\n', False),
+    ],
+)
+def test_a_pipeline_without_a_model_is_the_tasks_default(
+    tmp_path: Path, source: str, found: bool
+) -> None:
+    file = tmp_path / "main.py"
+    file.write_text(source)
+    refs, problems = scan_file(file, "python")
+    assert not problems
+    assert [(r.status, r.line) for r in refs] == ([("unresolved", 2)] if found else [])
 
 
 def test_flags_trust_remote_code_and_a_missing_local_path(in_styles: Path) -> None:

@@ -236,6 +236,8 @@ class _Finder(ast.NodeVisitor):
         self.cells = cells
         self.constants: dict[str, str] = {}
         self.aliases: dict[str, str] = {}
+        #: Names imported from transformers (its `pipeline` without a model has a default).
+        self.from_transformers: set[str] = set()
         #: Enclosing functions of the node being visited; their locals are computed on demand.
         self.scopes: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = []
         self._locals: dict[int, frozenset[str]] = {}
@@ -270,6 +272,8 @@ class _Finder(ast.NodeVisitor):
         for a in node.names:
             if a.asname:
                 self.aliases[a.asname] = a.name
+            if node.module and node.module.split(".")[0] == "transformers":
+                self.from_transformers.update({a.name, a.asname or a.name})
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         self.scopes.append(node)
@@ -329,7 +333,7 @@ class _Finder(ast.NodeVisitor):
     def _reference(self, node: ast.Call, spec: CallSpec, called: str) -> CodeRef | None:
         arg = self._argument(node, spec)
         if arg is None:
-            return None  # no model named (a default, or **kwargs): nothing to locate
+            return self._task_default(node, spec, called)
         keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
         repo_type = keywords.get("repo_type")
         if repo_type is not None and self._string(repo_type) not in (None, "model"):
@@ -357,6 +361,28 @@ class _Finder(ast.NodeVisitor):
                 return None  # a library's built-in architecture name, not a Hub repo
             value = value[len(prefix) :]
         return classify(value, base, self.folder)
+
+    def _task_default(self, node: ast.Call, spec: CallSpec, called: str) -> CodeRef | None:
+        """transformers' `pipeline("task")` with no model downloads the task's default model
+        from the Hub, chosen by the installed transformers version: a model dependency no
+        string names, reported as unresolved at the call. Any other call without a model
+        (a `**kwargs` that may carry one, another library's `pipeline`) has nothing to locate."""
+        if spec.name != "pipeline" or any(kw.arg is None for kw in node.keywords):
+            return None
+        root = called.split(".")[0]
+        if root not in self.from_transformers and root != "transformers":
+            return None
+        line, column, cell = self._position(node)
+        return CodeRef(
+            file=self.file,
+            line=line,
+            column=column,
+            call=called,
+            status="unresolved",
+            cell=cell,
+            expression=_source(node),
+            reason="no model named: transformers fetches the task's default model from the Hub",
+        )
 
     def _position(self, node: ast.expr) -> tuple[int, int, int | None]:
         line, column = node.lineno, node.col_offset + 1
