@@ -619,6 +619,8 @@ class CodeRef:
     cell: int | None = None
     #: A relative path that does not exist but looks like `owner/name`: the Hub would be asked.
     missing_local: bool = False
+    #: In a notebook, the line of the .ipynb file that holds the source line, when found.
+    file_line: int | None = None
 
     @property
     def location(self) -> str:

@@ -252,6 +252,11 @@ def test_sarif_validates_and_sits_on_code_locations(
         "artifactLocation": {"uri": "src/app.py", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 45, "startColumn": 48},
     } in located
+    # A notebook result sits on the .ipynb line holding the source line (cell 3, line 4).
+    assert {
+        "artifactLocation": {"uri": "notebooks/explore.ipynb", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 34},
+    } in located
     for r in sarif_run["results"]:
         assert rules[r["ruleId"]] == sarif_run["tool"]["driver"]["rules"][r["ruleIndex"]]
     summary = (tmp_path / "s.md").read_text()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openaudit.sources.code import scan, scan_file
 
@@ -256,3 +258,106 @@ def test_a_gitignore_above_the_scanned_folder_applies(tmp_path: Path) -> None:
     (tmp_path / "src" / "b.py").write_text(line)
     found = scan([tmp_path / "src"])
     assert [Path(r.file).name for r in found.refs] == ["b.py"]
+
+
+def test_notebook_references_know_their_line_in_the_ipynb_file(in_styles: Path) -> None:
+    found = {r.location: r.file_line for r in scan([in_styles]).refs if r.cell is not None}
+    assert found == {
+        "notebooks/explore.ipynb:cell 3:3:45": 33,
+        "notebooks/explore.ipynb:cell 3:4:34": 34,
+    }
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [
+        # One line for the whole file (no indentation): every reference is on line 1.
+        ("compact", [1, 1]),
+        # Source as one string, after a metadata key of the same name with another value.
+        ("string", [4, 4]),
+        # An element without a trailing newline: the next element continues its line, so
+        # the call split over elements 1 and 2 is where it starts (line 3); element 3 is line 5.
+        ("split", [3, 5]),
+    ],
+)
+def test_notebook_file_lines_follow_the_layout(
+    tmp_path: Path, layout: str, expected: list[int]
+) -> None:
+    import json
+
+    code = 'A = "acme/one"\nm = AutoModel.from_pretrained(A)\nn = AutoModel.from_pretrained("acme/two")\n'
+    if layout == "compact":
+        cell = {"cell_type": "code", "source": code.splitlines(keepends=True)}
+        text = json.dumps({"cells": [cell]})
+    elif layout == "string":
+        text = (
+            '{"cells": [{"cell_type": "code", "metadata": {"source": "elsewhere"},\n'
+            ' "outputs": [],\n'
+            ' "source":\n' + "  " + json.dumps(code) + "}]}"
+        )
+    else:
+        parts = [
+            'A = "acme/one"\nm = AutoModel.',
+            "from_pretrained(A)\n",
+            'n = AutoModel.from_pretrained("acme/two")',
+        ]
+        text = (
+            '{"cells": [{"cell_type": "code",\n "source": [\n'
+            + ",\n".join("  " + json.dumps(p) for p in parts)
+            + "]}]}"
+        )
+    file = tmp_path / "nb.ipynb"
+    file.write_text(text)
+    refs, problems = scan_file(file, "notebook")
+    assert not problems
+    assert [r.file_line for r in refs if r.status == "hub" or r.status == "unresolved"] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["ref", "junk", "quote", "blank"]), min_size=1, max_size=6),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([None, 1, 2]),
+    st.integers(1, 3),
+)
+def test_notebook_file_lines_point_at_the_reference(
+    tmp_path_factory: pytest.TempPathFactory,
+    cells: list[list[str]],
+    indent: int | None,
+    per_element: int,
+) -> None:
+    """Whatever the layout, a located reference's file line holds its (JSON-encoded) source."""
+    import json
+
+    counter = 0
+    doc_cells = []
+    for kinds in cells:
+        lines = []
+        for kind in kinds:
+            counter += 1
+            lines.append(
+                {
+                    "ref": f'm{counter} = AutoModel.from_pretrained("acme/m{counter}")\n',
+                    "junk": f'x = {counter}  # source: "quoted"\n',
+                    "quote": 'print("source", "[", "]")\n',
+                    "blank": "\n",
+                }[kind]
+            )
+        elements = ["".join(lines[i : i + per_element]) for i in range(0, len(lines), per_element)]
+        doc_cells.append(
+            {"cell_type": "markdown", "metadata": {"source": "x"}, "source": ["# t\n"]}
+        )
+        doc_cells.append({"cell_type": "code", "outputs": [], "source": elements})
+    text = json.dumps({"cells": doc_cells}, indent=indent)
+    file = tmp_path_factory.mktemp("nb") / "nb.ipynb"
+    file.write_text(text)
+    refs, problems = scan_file(file, "notebook")
+    assert not problems
+    physical = text.splitlines()
+    assert len(refs) == sum(kinds.count("ref") for kinds in cells)
+    assert all(r.file_line is not None for r in refs)
+    for r in refs:
+        assert r.repo_id is not None and r.repo_id in physical[r.file_line - 1]  # type: ignore[operator]

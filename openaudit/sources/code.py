@@ -495,8 +495,87 @@ def scan_notebook(text: str, shown: str, folder: Path) -> tuple[list[CodeRef], l
     try:
         tree = ast.parse(joined, filename=shown)
     except (SyntaxError, ValueError):
-        return _cell_by_cell(lines, starts, shown, folder)
-    return _Finder(shown, folder, starts).run(tree), []
+        refs, problems = _cell_by_cell(lines, starts, shown, folder)
+    else:
+        refs, problems = _Finder(shown, folder, starts).run(tree), []
+    return _with_file_lines(refs, text, cells), problems
+
+
+def _with_file_lines(refs: list[CodeRef], text: str, cells: list[Any]) -> list[CodeRef]:
+    """Each notebook reference with the line of the .ipynb file its source line is written on,
+    so that code scanning can annotate the file a pull request changes. Found by decoding each
+    cell's `source` value where the file writes it; a notebook laid out otherwise keeps the
+    cell and line alone."""
+    wanted = {r.cell for r in refs if r.cell is not None}
+    if not wanted:
+        return refs
+    located = _source_lines(text, cells, wanted)
+    out = []
+    for ref in refs:
+        lines = located.get(ref.cell) if ref.cell is not None else None
+        if lines is not None and 0 < ref.line <= len(lines):
+            ref = replace(ref, file_line=lines[ref.line - 1])
+        out.append(ref)
+    return out
+
+
+_SOURCE_KEY = re.compile(r'"source"\s*:\s*')
+
+
+def _source_lines(text: str, cells: list[Any], wanted: set[int]) -> dict[int, list[int]]:
+    """For each wanted cell (1-based), the file line of each line of its source."""
+    decoder = json.JSONDecoder()
+    out: dict[int, list[int]] = {}
+    position = 0
+    for number, cell in enumerate(cells, 1):
+        source = cell.get("source") if isinstance(cell, dict) else None
+        if source is None:
+            continue
+        # The next "source" key whose value is this cell's source (a key of the same name in
+        # metadata or outputs decodes to something else and is passed over).
+        for match in _SOURCE_KEY.finditer(text, position):
+            try:
+                value, end = decoder.raw_decode(text, match.end())
+            except ValueError:
+                continue
+            if value == source:
+                break
+        else:
+            return out  # laid out otherwise: stop rather than guess
+        position = end
+        if number in wanted:
+            out[number] = _element_lines(text, match.end(), end, source)
+    return out
+
+
+def _element_lines(text: str, start: int, end: int, source: Any) -> list[int]:
+    """The file line of each source line, given where the `source` value starts and ends.
+
+    A source line belongs to the element it starts in: after each newline inside an element
+    that has more text, or in the next element after one that ends with a newline."""
+    first = text.count("\n", 0, start) + 1
+    if not isinstance(source, list):
+        return [first] * (str(source).count("\n") + 1)
+    starts: dict[int, int] = {}
+    line = 1
+    cursor = start + 1  # past '['
+    for element in source:
+        at = text.find('"', cursor, end)
+        if at < 0:
+            break
+        _, cursor = json.JSONDecoder().raw_decode(text, at)
+        physical = first + text.count("\n", start, at)
+        piece = str(element)
+        starts.setdefault(line, physical)
+        for i, char in enumerate(piece):
+            if char == "\n":
+                line += 1
+                if i < len(piece) - 1:
+                    starts.setdefault(line, physical)
+    out: list[int] = []
+    for number in range(1, max(starts, default=0) + 1):
+        out.append(starts.get(number, out[-1] if out else first))
+    return out
 
 
 def _cell_by_cell(

@@ -15,7 +15,10 @@ SCHEMA = "openaudit/check/v1"
 def location(ref: CodeRef | None) -> dict[str, Any] | None:
     if ref is None:
         return None
-    return {"file": ref.file, "line": ref.line, "column": ref.column, "cell": ref.cell}
+    out = {"file": ref.file, "line": ref.line, "column": ref.column, "cell": ref.cell}
+    if ref.cell is not None:
+        out["file_line"] = ref.file_line  # the .ipynb line holding it (None: not found)
+    return out
 
 
 def reference(ref: CodeRef) -> dict[str, Any]:

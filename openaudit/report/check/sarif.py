@@ -51,6 +51,10 @@ def _location(v: Violation) -> list[dict[str, Any]]:
     physical: dict[str, Any] = {"artifactLocation": {"uri": ref.file, "uriBaseId": "%SRCROOT%"}}
     if ref.cell is None:
         physical["region"] = {"startLine": ref.line, "startColumn": ref.column}
+    elif ref.file_line is not None:
+        # The line of the .ipynb file that holds the source line: what a pull request's diff
+        # shows; the column within the cell means nothing there.
+        physical["region"] = {"startLine": ref.file_line}
     location: dict[str, Any] = {"physicalLocation": physical}
     if ref.cell is not None:
         location["message"] = {"text": f"cell {ref.cell}, line {ref.line}"}
