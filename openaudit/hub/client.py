@@ -13,10 +13,10 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from openaudit.hub import http
@@ -44,6 +44,7 @@ MAX_INFO_BYTES = 16 * 1024 * 1024
 #: Deeper metadata is refused before parsing (parts deeper than `safe.MAX_DEPTH` are cut).
 MAX_INFO_DEPTH = 512
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+_T = TypeVar("_T")
 
 _LICENCE_FILE = re.compile(
     r"^(licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]?use[_-]?policy|responsible[_-]?use)"
@@ -105,10 +106,7 @@ class HubClient:
         One GET, retried under the run's policy; an answer that does not parse is
         transient (a cut or garbled body), never a fact about the repository.
         """
-        path = f"{self.endpoint}/api/{ref.kind}s/{ref.repo_id}"
-        if ref.revision:
-            path += f"/revision/{quote(ref.revision, safe='')}"
-        url = f"{path}?blobs=true"
+        url = f"{self._info_url(ref)}?blobs=true"
 
         def once() -> dict[str, Any]:
             answer = http.get(url, timeout=self.timeout, limit=MAX_INFO_BYTES)
@@ -118,21 +116,13 @@ class HubClient:
                 )
             return parse_info(ref, answer.body)
 
-        try:
-            return self.retrier.call(once, transient)
-        except HubError:
-            raise
-        except Exception as exc:  # every client failure becomes a reported Problem
-            raise HubError(problem_from_exception(ref.repo_id, exc)) from None
+        return self._retried(ref, once)
 
     def current_commit(self, ref: ModelRef) -> str:
         """The commit the ref's revision points to now: one small request (`expand=sha`), for
         a drift check that needs nothing else. Failures are the same `HubError`s as
         `resolve_info`; an answer without a commit id is a transient bad answer."""
-        path = f"{self.endpoint}/api/{ref.kind}s/{ref.repo_id}"
-        if ref.revision:
-            path += f"/revision/{quote(ref.revision, safe='')}"
-        url = f"{path}?expand=sha"
+        url = f"{self._info_url(ref)}?expand=sha"
 
         def once() -> str:
             answer = http.get(url, timeout=self.timeout, limit=MAX_INFO_BYTES)
@@ -145,6 +135,16 @@ class HubClient:
                 raise Transient("bad-answer", "the Hub's answer names no commit")
             return sha
 
+        return self._retried(ref, once)
+
+    def _info_url(self, ref: ModelRef) -> str:
+        path = f"{self.endpoint}/api/{ref.kind}s/{ref.repo_id}"
+        if ref.revision:
+            path += f"/revision/{quote(ref.revision, safe='')}"
+        return path
+
+    def _retried(self, ref: ModelRef, once: Callable[[], _T]) -> _T:
+        """`once` under the run's retry policy; every client failure becomes a `HubError`."""
         try:
             return self.retrier.call(once, transient)
         except HubError:
