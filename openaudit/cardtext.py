@@ -1,4 +1,5 @@
-"""Reading base-model names out of a card's prose and GGUF metadata.
+"""Reading a card: its YAML front matter, and base-model names out of its prose and GGUF
+metadata.
 
 Both the hub stage (which must know what to fetch) and the facts stage (which
 cites where each base was named) need the same reading, so it lives here, below
@@ -11,6 +12,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from openaudit.model import Problem
+from openaudit.safe import Malformed, load_yaml
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 HF_MODEL_LINK = re.compile(
@@ -160,3 +164,23 @@ def adapter_base(adapter_config: str) -> str | None:
         return None
     value = data.get("base_model_name_or_path") if isinstance(data, dict) else None
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|\Z)", re.DOTALL)
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """The card's YAML metadata as the Hub would parse it; a broken block is a Problem, not a crash."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return None, None
+    try:
+        data = load_yaml(match.group(1), first_line=2)
+    except Malformed as exc:
+        detail = str(exc).replace("YAML", "YAML front matter", 1)
+        return None, Problem("README.md", "malformed", detail)
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return None, Problem("README.md", "malformed", "YAML front matter is not a mapping")
+    return data, None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openaudit.hub.local import parse_front_matter
+from openaudit.cardtext import parse_front_matter
 from openaudit.model import Bundle, Evidence, Fact, LicenseMatch, Problem, Snapshot
 
 

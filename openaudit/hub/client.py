@@ -179,7 +179,7 @@ class HubClient:
                 problems.append(problem_from_exception(name, exc))
         card = next((f for f in files if f.path == "README.md" and f.text), None)
         if card is not None and card.text is not None:
-            from openaudit.hub.local import parse_front_matter
+            from openaudit.cardtext import parse_front_matter
 
             problem = parse_front_matter(card.text)[1]
             if problem is not None:

@@ -9,14 +9,13 @@ commit) stays absent, and the rules then say "unknown" rather than guess.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from openaudit.cardtext import parse_front_matter
 from openaudit.hub.client import MAX_FILE_BYTES, read_repo_file, wanted_files
 from openaudit.model import ModelRef, Problem, RepoFile, Snapshot
 
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|\Z)", re.DOTALL)
 _SKIP_DIRS = {".git", ".cache", "__pycache__"}
 
 
@@ -135,25 +134,6 @@ def read_folder(ref: ModelRef, max_file_bytes: int = MAX_FILE_BYTES) -> Snapshot
         problems=tuple(problems),
         origin=origin,
     )
-
-
-def parse_front_matter(text: str) -> tuple[dict[str, Any] | None, Problem | None]:
-    """The card's YAML metadata as the Hub would parse it; a broken block is a Problem, not a crash."""
-    from openaudit.safe import Malformed, load_yaml
-
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return None, None
-    try:
-        data = load_yaml(match.group(1), first_line=2)
-    except Malformed as exc:
-        detail = str(exc).replace("YAML", "YAML front matter", 1)
-        return None, Problem("README.md", "malformed", detail)
-    if data is None:
-        return {}, None
-    if not isinstance(data, dict):
-        return None, Problem("README.md", "malformed", "YAML front matter is not a mapping")
-    return data, None
 
 
 def _as_list(value: Any) -> list[str]:
