@@ -494,6 +494,10 @@ def main() -> None:
             store.close()
             figures.append(batch(hub, pinned, cache, "pinned (`@sha`)"))
             figures.append(batch(hub, refs, cache, "offline", offline=True))
+            # The first offline audit judges again the models whose licence link is now read
+            # from the store copy (their facts say so); a second one recalls every verdict.
+            again = batch(hub, refs, cache, "offline again (same evidence)", offline=True)
+            figures.append(again)
     finally:
         hub.stop()
     figures.append(startup())
@@ -512,12 +516,15 @@ def main() -> None:
         ("<= 4 requests/model cold", f"{cold_fig.per_model:.2f}"),
         ("<= 1 request/model warm", f"{figures[2].per_model:.2f}"),
         ("pinned >= 1,000 models/s", f"{figures[3].models / figures[3].seconds:.0f}/s"),
-        ("offline >= 1,000 models/s", f"{figures[4].models / figures[4].seconds:.0f}/s"),
+        (
+            "offline >= 1,000 models/s",
+            f"{figures[4].models / figures[4].seconds:.0f}/s (again: {again.models / again.seconds:.0f}/s)",
+        ),
         (
             "peak memory < 300 MB for 10,000 models",
             f"{peak:.0f} MB ({args.memory_models:,} models)",
         ),
-        ("`openaudit --version` < 0.1 s", f"{figures[5].seconds:.3f} s"),
+        ("`openaudit --version` < 0.1 s", f"{figures[6].seconds:.3f} s"),
     ]
     target_text = "\n".join(f"| {t} | {v} |" for t, v in targets)
     cmd = "python benchmarks/batch.py " + " ".join(sys.argv[1:])
