@@ -23,8 +23,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from openaudit.hub.client import HubError, parse_info, repo_file
 from openaudit.cardtext import parse_front_matter
+from openaudit.hub.client import HubError, parse_info, repo_file
 from openaudit.hub.retry import Transient
 from openaudit.model import Bundle, ModelRef, Snapshot
 from openaudit.safe import Malformed, clean_text, load_json, load_yaml

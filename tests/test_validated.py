@@ -96,7 +96,8 @@ def test_an_entry_edited_after_passing_is_checked_again(cache: Path, tmp_path: P
 
 
 def test_code_version_changes_when_a_rule_pack_is_edited(tmp_path: Path) -> None:
-    """The verdict memo's key names each file by path, size and mtime: an edit changes it."""
+    """The verdict memo's key reads each file's content: an edit of the same size within the
+    file system's time resolution (the same mtime) still changes it."""
     import os
 
     from openaudit.judged import code_version
@@ -106,8 +107,8 @@ def test_code_version_changes_when_a_rule_pack_is_edited(tmp_path: Path) -> None
     os.utime(pack, ns=(1_000_000_000, 1_000_000_000))
     code_version.cache_clear()
     before = code_version((pack,))
-    pack.write_text("name: b\n")  # same size
-    os.utime(pack, ns=(2_000_000_000, 2_000_000_000))
+    pack.write_text("name: b\n")  # same size, same modification time
+    os.utime(pack, ns=(1_000_000_000, 1_000_000_000))
     code_version.cache_clear()
     assert code_version((pack,)) != before
     code_version.cache_clear()
