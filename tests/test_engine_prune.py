@@ -63,7 +63,9 @@ def test_every_rule_decides_the_same_on_the_pruned_tree(
 
 def test_condition_reads_ignores_string_literals() -> None:
     paths, bare = condition_reads(['licence.terms.exists(t, t.name == "repo.secret") && x'])
-    assert "licence.terms.exists" in paths and "repo.secret" not in paths
+    # The macro reads all of licence.terms: its path is kept without the macro's name.
+    assert "licence.terms" in paths and "licence.terms.exists" not in paths
+    assert "repo.secret" not in paths
     assert "x" in bare
 
 
@@ -92,10 +94,11 @@ def test_paths_read_the_same_on_the_pruned_tree(tree: dict[str, Any], paths: lis
     error) whether the tree was pruned to the mentioned paths or not."""
     for path in paths:
         # A root alone is a bare name; a dotted path is a path.
-        exprs = [path] if "." not in path else [path, f"has({path})", f"size({path}) >= 0"]
-        reads = condition_reads(exprs)
-        pruned = prune(tree, *reads)
-        for expr in exprs:
+        exprs = [path, f"{path}.exists(x, true)", f"{path}.all(x, false)", f"{path}.size()"]
+        if "." in path:
+            exprs += [f"has({path})", f"size({path}) >= 0"]
+        for expr in exprs:  # each condition pruned for itself alone
+            pruned = prune(tree, *condition_reads([expr]))
             assert _eval(expr, tree) == _eval(expr, pruned), (expr, tree, pruned)
 
 
@@ -106,7 +109,9 @@ def test_prune_keeps_maps_on_the_way_so_has_stays_false() -> None:
     assert _eval("has(licence.missing)", pruned) == _eval("has(licence.missing)", tree)
 
 
-@pytest.mark.parametrize("expr", ["a.b.exists(t, t == 1)", "size(a)", "'k' in a"])
+@pytest.mark.parametrize(
+    "expr", ["a.b.exists(t, t == 1)", "size(a)", "'k' in a", "a.exists(k, k == 'k')", "a.size()"]
+)
 def test_a_method_or_a_bare_map_keeps_the_whole_subtree(expr: str) -> None:
     tree = {"a": {"b": [1, 2], "k": {"deep": True}}}
     assert _eval(expr, prune(tree, *condition_reads([expr]))) == _eval(expr, tree)

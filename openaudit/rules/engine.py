@@ -65,14 +65,22 @@ _BARE = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?![\w.(])")
 def condition_reads(conditions: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
     """The dotted paths and the bare names the conditions mention (string literals aside).
 
-    A superset of what they read: a method call (`a.b.exists`) or a macro's variable (`t.x`)
-    is mentioned too, and only ever makes `prune` keep more.
+    A method or macro called on a path (`a.b.exists(...)`, `a.size()`) reads the whole value
+    it is called on, so the path is kept without the call's name: its subtree whole. A
+    macro's variable (`t.x`) is mentioned too, and only ever makes `prune` keep more.
     """
     paths: set[str] = set()
     bare: set[str] = set()
     for condition in conditions:
         code = _STRING.sub("''", condition)
-        paths.update(_IDENT.findall(code))
+        for match in _IDENT.finditer(code):
+            path = match.group(1)
+            if code[match.end() :].lstrip().startswith("("):
+                path = path.rsplit(".", 1)[0]
+                if "." not in path:
+                    bare.add(path)
+                    continue
+            paths.add(path)
         bare.update(_BARE.findall(code))
     return frozenset(paths), frozenset(bare)
 
