@@ -381,7 +381,10 @@ class _Finder(ast.NodeVisitor):
             status="unresolved",
             cell=cell,
             expression=_source(node),
-            reason="no model named: transformers fetches the task's default model from the Hub",
+            reason=(
+                "no model named: transformers downloads the task's default model from the Hub"
+                " (name it with model= and revision=)"
+            ),
         )
 
     def _position(self, node: ast.expr) -> tuple[int, int, int | None]:
