@@ -27,7 +27,8 @@ def schema_path(name: str) -> Path:
 
 
 def cache_root() -> Path:
-    """`--cache-dir` beats `OPENAUDIT_CACHE_DIR` beats the platform cache dir."""
+    """`OPENAUDIT_CACHE_DIR`, else the platform cache dir (a `--cache-dir` flag is applied by
+    the command that takes it)."""
     env = os.environ.get("OPENAUDIT_CACHE_DIR")
     if env:
         return Path(env).expanduser()

@@ -15,10 +15,12 @@ as checked, but could as well rewrite the evidence store there, so this adds no 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from openaudit.resources import cache_root, schema_path
 
@@ -69,6 +71,36 @@ def check_once(schema_name: str, text: str, check: Callable[[], None]) -> None:
         pass
 
 
-def forget() -> None:
-    """Drop what this process read of the memo (a test changing OPENAUDIT_CACHE_DIR)."""
-    _passed.cache_clear()
+class _Rejected(Exception):
+    """The document broke its schema (the error itself is handed back, not raised)."""
+
+
+@cache
+def _validator(schema_name: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_path(schema_name).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def schema_error(schema_name: str, text: str, doc: Any) -> tuple[str, str] | None:
+    """Where `doc` (parsed from `text`) first breaks the shipped schema `schema_name`: its
+    dotted path ("" for the document itself) and the message; None when it conforms. Each
+    loader words the error its own way; a conforming text is remembered (`check_once`)."""
+    found: list[tuple[str, str]] = []
+
+    def check() -> None:
+        errors = sorted(
+            _validator(schema_name).iter_errors(doc), key=lambda e: list(e.absolute_path)
+        )
+        if errors:
+            found.append((".".join(str(p) for p in errors[0].absolute_path), errors[0].message))
+            raise _Rejected
+
+    try:
+        check_once(schema_name, text, check)
+    except _Rejected:
+        return found[0]
+    return None

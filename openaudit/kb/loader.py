@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from openaudit.model import Evidence, LicenseEntry, LicenseRule
-from openaudit.resources import data_dir, schema_path
-from openaudit.validated import check_once
+from openaudit.resources import data_dir
+from openaudit.validated import schema_error
 
 VOCABULARY_DIR = Path("vocabulary")
 
@@ -157,16 +156,6 @@ class KnowledgeBase:
         return len(self.entries)
 
 
-@functools.cache
-def _validator() -> Any:
-    import jsonschema
-
-    schema = json.loads(schema_path("license.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
 def _display(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
@@ -184,15 +173,9 @@ def _read(path: Path) -> dict[str, Any]:
         raise KnowledgeBaseError(f"{where}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
         raise KnowledgeBaseError(f"{where}: expected a mapping of fields, got {type(doc).__name__}")
-
-    def check() -> None:
-        errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
-        if errors:
-            err = errors[0]
-            location = ".".join(str(p) for p in err.absolute_path) or "(entry)"
-            raise KnowledgeBaseError(f"{where}: {location}: {err.message}")
-
-    check_once("license.schema.json", text, check)
+    error = schema_error("license.schema.json", text, doc)
+    if error is not None:
+        raise KnowledgeBaseError(f"{where}: {error[0] or '(entry)'}: {error[1]}")
     if doc["id"] != path.stem:
         raise KnowledgeBaseError(
             f"{where}: id: '{doc['id']}' does not match the file name '{path.stem}'"

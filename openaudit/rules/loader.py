@@ -9,15 +9,14 @@ Language, compiled once here so a syntax error is a load error too.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openaudit.model import Rule, RuleOutcome, RulePack
-from openaudit.resources import data_dir, schema_path
-from openaudit.validated import check_once
+from openaudit.resources import data_dir
+from openaudit.validated import schema_error
 
 PACK_FILE = "pack.yml"
 DEFAULT_PACKS: tuple[str, ...] = (
@@ -84,18 +83,9 @@ def _yaml(path: Path) -> tuple[Any, str]:
 
 
 def _validate(doc: Any, text: str, schema_name: str, path: Path) -> None:
-    def check() -> None:
-        import jsonschema
-
-        schema = json.loads(schema_path(schema_name).read_text(encoding="utf-8"))
-        validator = jsonschema.Draft202012Validator(schema)
-        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-        if errors:
-            err = errors[0]
-            where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-            raise RuleError(f"{path}: {where}: {err.message}")
-
-    check_once(schema_name, text, check)
+    error = schema_error(schema_name, text, doc)
+    if error is not None:
+        raise RuleError(f"{path}: {error[0] or '(top level)'}: {error[1]}")
 
 
 def _outcome(raw: Mapping[str, Any] | None) -> RuleOutcome:

@@ -523,11 +523,11 @@ def _with_file_lines(refs: list[CodeRef], text: str, cells: list[Any]) -> list[C
 
 
 _SOURCE_KEY = re.compile(r'"source"\s*:\s*')
+_DECODER = json.JSONDecoder()
 
 
 def _source_lines(text: str, cells: list[Any], wanted: set[int]) -> dict[int, list[int]]:
     """For each wanted cell (1-based), the file line of each line of its source."""
-    decoder = json.JSONDecoder()
     out: dict[int, list[int]] = {}
     position = 0
     for number, cell in enumerate(cells, 1):
@@ -538,7 +538,7 @@ def _source_lines(text: str, cells: list[Any], wanted: set[int]) -> dict[int, li
         # metadata or outputs decodes to something else and is passed over).
         for match in _SOURCE_KEY.finditer(text, position):
             try:
-                value, end = decoder.raw_decode(text, match.end())
+                value, end = _DECODER.raw_decode(text, match.end())
             except ValueError:
                 continue
             if value == source:
@@ -566,7 +566,7 @@ def _element_lines(text: str, start: int, end: int, source: Any) -> list[int]:
         at = text.find('"', cursor, end)
         if at < 0:
             break
-        _, cursor = json.JSONDecoder().raw_decode(text, at)
+        _, cursor = _DECODER.raw_decode(text, at)
         physical = first + text.count("\n", start, at)
         piece = str(element)
         starts.setdefault(line, physical)
