@@ -4,13 +4,14 @@ nothing here is timed (speed lives in benchmarks/batch.py)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from openaudit.cli import cli
-from openaudit.model import ModelRef
+from openaudit.model import Bundle, ModelRef
 from openaudit.pipeline import READ_AHEAD, AuditOptions, Run, audit_iter
 from openaudit.sources import SourceError, parse_ref, refs_from_file
 from tests.fakehub import FakeHub
@@ -374,6 +375,42 @@ def test_unchanged_evidence_is_not_judged_again(fixture_hub: FakeHub, tmp_path: 
     )
 
 
+def test_a_linked_text_read_from_the_store_copy_is_the_same_evidence(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    """Offline, a licence link is the stored copy of the text a warm run fetched: same hash,
+    same evidence, so its verdict is recalled, and the report is the same bytes."""
+    from openaudit.report import render
+
+    link = f"{fixture_hub.url}/batch-org/base/resolve/main/README.md"
+    ids = _family(fixture_hub, 3, link=link)
+    refs = [ModelRef(i) for i in ids]
+    online = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=2)
+    with Run(online) as run:
+        list(run.verdicts(refs))  # cold: the roots come from the Hub
+    with Run(online) as run:
+        warm = run.scorecard(run.verdicts(refs))
+        assert fixture_hub.count("/batch-org/base/resolve/main/README.md") == 2  # fetched again
+    with Run(AuditOptions(cache_dir=tmp_path, offline=True)) as run:
+        offline = run.scorecard(run.verdicts(refs))
+        assert run.recalled == len(ids)
+    models = json.loads(render(offline, "json"))["models"]
+    assert models == json.loads(render(warm, "json"))["models"]
+    texts = [t for m in offline.models for t in m.facts.value("licence.files") or []]
+    assert {t["path"] for t in texts if t["source"] == "url"} == {link}
+
+    # A text that changed behind the link is other evidence: judged again, the change shown.
+    fixture_hub.add_repo(
+        {"id": "batch-org/base", "cardData": {"license": "apache-2.0"}, "siblings": []},
+        {"README.md": BASE_README + "\nAmended terms.\n"},
+    )
+    with Run(online) as run:
+        changed = run.scorecard(run.verdicts(refs[:1]))
+        assert run.recalled == 0
+    texts = [t for t in changed.models[0].facts.value("licence.files") if t["source"] == "url"]
+    assert texts[0]["changed_from"] is not None
+
+
 def test_progress_is_hidden_off_a_terminal_and_verbose_names_each_model(
     fixture_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -426,3 +463,48 @@ def test_a_report_that_fails_midway_still_stores_what_was_judged(
     assert conn.execute("SELECT count(*) FROM verdicts").fetchone()[0] >= 1
     conn.close()
     assert first.audited and next(stream, None) is None
+
+
+def test_a_line_orjson_refuses_is_written_by_the_standard_encoder() -> None:
+    from openaudit.report.json_format import encode_line
+
+    for value in ({"n": 2**70}, {1: "int key"}, {"ok": ["é", "\u2028", None, 1.5]}):
+        line = encode_line(value)
+        assert "\n" not in line
+        assert json.loads(line) == json.loads(json.dumps(value))
+
+
+def test_the_evidence_key_names_the_text_not_how_it_was_read() -> None:
+    from openaudit.judged import evidence_key
+    from openaudit.model import LinkedText, Snapshot
+
+    root = Snapshot(ref=ModelRef("o/m"), commit="a" * 40, info={"id": "o/m"}, origin="store")
+
+    def key(**text: str | None) -> str | None:
+        linked = LinkedText("https://x/terms", "t", text.get("sha", "1"), "then")
+        linked = replace(linked, **{k: v for k, v in text.items() if k != "sha"})
+        bundle = Bundle(ref=ModelRef("o/m"), root=root, linked={"https://x/terms": linked})
+        return evidence_key(bundle, "v1")
+
+    assert key() == key(origin="store") == key(fetched_at="now")
+    assert key(sha="2") != key() and key(previous_sha256="0") != key()
+    # Keys orjson cannot order (and a lone surrogate it cannot write) still give a key or none,
+    # never an error.
+    odd = Snapshot(ref=ModelRef("o/m"), commit="a" * 40, info={"id": "\ud800"}, origin="store")
+    assert evidence_key(Bundle(ref=ModelRef("o/m"), root=odd), "v1") is not None
+
+
+def test_an_offline_batch_is_judged_on_the_calling_thread(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    import threading
+
+    ids = _family(fixture_hub, 4)
+    with Run(AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=4)) as run:
+        list(run.verdicts([ModelRef(i) for i in ids]))
+    with Run(AuditOptions(cache_dir=tmp_path, offline=True, workers=4)) as run:
+        names = []
+        for v in run.verdicts([ModelRef(i) for i in ids]):
+            assert v.audited
+            names += [t.name for t in threading.enumerate()]
+    assert not any(n.startswith("openaudit-fetch") for n in names)

@@ -141,7 +141,9 @@ def identify_files(ctx: Context, snap: Snapshot) -> list[dict[str, Any]]:
             linked = ctx.bundle.linked[path]
             entry["sha256"] = linked.sha256
             entry["changed_from"] = linked.previous_sha256
-            entry["read_from"] = linked.origin
+            # Not where the bytes came from (fetched now, or the stored copy offline): like a
+            # stored snapshot, the same text is the same evidence. A fetch that failed online
+            # is among the model's errors, so a stored copy used then still shows.
         found.append(entry)
     return found
 

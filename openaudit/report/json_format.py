@@ -233,8 +233,20 @@ def document(scorecard: Scorecard) -> dict[str, Any]:
     }
 
 
-#: One model per line, by the C encoder (`indent` would select the pure-Python one: 5x slower).
+#: The fallback for what orjson refuses (a key that is not a string, an integer over 64 bits):
+#: the standard library's C encoder (`indent` would select its pure-Python one: 5x slower).
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def encode_line(value: Any) -> str:
+    """One model's object on one line: orjson (5x the standard encoder, the largest cost of
+    re-rendering recalled verdicts), else the standard encoder for what orjson refuses."""
+    import orjson
+
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return _ENCODER.encode(value)
 
 
 def stream(header: Scorecard, verdicts: Iterable[Verdict], out: TextIO) -> None:
@@ -250,7 +262,7 @@ def stream(header: Scorecard, verdicts: Iterable[Verdict], out: TextIO) -> None:
     sep = "\n    "
     try:
         for v in verdicts:
-            out.write(sep + _ENCODER.encode(model(v)))
+            out.write(sep + encode_line(model(v)))
             sep = ",\n    "
             out.flush()
     finally:
