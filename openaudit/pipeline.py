@@ -38,7 +38,7 @@ from openaudit.hub import (
     hublog,
     retry,
 )
-from openaudit.hub.collect import Limits, contained
+from openaudit.hub.collect import Limits, NeedsNetwork, contained
 from openaudit.hub.links import LinkReader
 from openaudit.hub.retry import Retrier
 from openaudit.judged import code_version, evidence_key
@@ -200,7 +200,7 @@ class Run:
         pending = iter(refs)
         try:
             for ref in pending:
-                window.append(pool.submit(self.collector.collect, ref))
+                window.append(self._start(pool, ref))
                 if len(window) >= READ_AHEAD * jobs:
                     break
             while window:
@@ -208,13 +208,25 @@ class Run:
                 window.popleft()
                 nxt = next(pending, None) if self.stop_signal is None else None
                 if nxt is not None:
-                    window.append(pool.submit(self.collector.collect, nxt))
+                    window.append(self._start(pool, nxt))
                 yield bundle
         finally:
             # A consumer that stops early (SIGINT, an error) cancels what has not started.
             for fut in window:
                 fut.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self, pool: ThreadPoolExecutor, ref: ModelRef) -> Future[Bundle]:
+        """The bundle collected here from the store when nothing needs a request (a pinned
+        or unchanged re-audit: no hand-over to a thread and back), else by a fetch thread."""
+        try:
+            with self.collector.store_only():
+                bundle = self.collector.collect(ref)
+        except NeedsNetwork:
+            return pool.submit(self.collector.collect, ref)
+        done: Future[Bundle] = Future()
+        done.set_result(bundle)
+        return done
 
     def _wait(self, future: Future[Bundle]) -> Bundle:
         """The next bundle, checking for a stop request while it is fetched."""

@@ -508,3 +508,79 @@ def test_an_offline_batch_is_judged_on_the_calling_thread(
             assert v.audited
             names += [t.name for t in threading.enumerate()]
     assert not any(n.startswith("openaudit-fetch") for n in names)
+
+
+def test_a_pinned_reaudit_from_the_store_is_read_on_the_calling_thread(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    """Online, a model whose pinned evidence is all stored is collected by the caller itself;
+    one that needs a request (not stored, or a link not read yet this run) goes to a thread,
+    and the results still come in input order, the same as a cold audit's."""
+    import threading
+
+    from openaudit.hub.store import Store
+
+    ids = _family(fixture_hub, 4)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=4)
+    with Run(options) as run:
+        cold = [v for v in run.verdicts([ModelRef(i) for i in ids])]
+    store = Store(tmp_path)
+    pinned = [ModelRef(i, revision=store.resolve("model", i, "main")) for i in ids]
+    store.close()
+    fixture_hub.reset()
+    with Run(options) as run:
+        names: list[str] = []
+        again = []
+        for v in run.verdicts(pinned):
+            again.append(v)
+            names += [t.name for t in threading.enumerate()]
+    assert fixture_hub.count() == 0
+    assert not any(n.startswith("openaudit-fetch") for n in names)
+    assert [(v.id, v.licence_ids, v.dimensions) for v in again] == [
+        (v.id, v.licence_ids, v.dimensions) for v in cold
+    ]
+
+    # A new model in the batch is read by a thread; the stored ones around it are not asked.
+    more = _family(fixture_hub, 6)[4:]
+    fixture_hub.reset()
+    with Run(options) as run:
+        mixed = [v.id for v in run.verdicts([*pinned[:2], ModelRef(more[0]), *pinned[2:]])]
+    assert mixed == [*ids[:2], more[0], *ids[2:]]
+    assert fixture_hub.count(f"/api/models/{more[0]}") >= 1
+    assert all(fixture_hub.count(f"/api/models/{i}") == 0 for i in ids)
+
+
+def test_a_waiter_computes_what_its_owner_abandoned() -> None:
+    import threading
+
+    from openaudit.hub.memo import Abandoned, Once
+
+    memo: Once[str, int] = Once()
+    started, release = threading.Event(), threading.Event()
+
+    def give_up() -> int:
+        started.set()
+        release.wait(5)
+        raise Abandoned("not here")
+
+    answers: list[int] = []
+    def own() -> None:
+        with pytest.raises(Abandoned):
+            memo.get("k", give_up)
+
+    owner = threading.Thread(target=own)
+    owner.start()
+    started.wait(5)
+    assert memo.busy("k") and not memo.answered("k")
+    waiter = threading.Thread(target=lambda: answers.append(memo.get("k", lambda: 7)))
+    waiter.start()
+    for _ in range(500):  # until the waiter waits on the owner's answer
+        if memo.hits:
+            break
+        threading.Event().wait(0.01)
+    assert memo.hits == 1
+    release.set()
+    owner.join(5)
+    waiter.join(5)
+    assert answers == [7]
+    assert memo.answered("k") and memo.get("k", lambda: 8) == 7

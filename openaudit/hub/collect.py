@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +22,7 @@ from openaudit.hub import hublog, retry
 from openaudit.hub.client import HubClient, HubError
 from openaudit.hub.links import LinkReader, licence_links
 from openaudit.hub.local import LocalSourceError, read_folder
-from openaudit.hub.memo import Once
+from openaudit.hub.memo import Abandoned, Once
 from openaudit.hub.store import Store
 from openaudit.model import Bundle, LinkedText, ModelRef, Problem, Snapshot
 
@@ -112,6 +114,10 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+class NeedsNetwork(Abandoned):
+    """A store-only collection (`Collector.store_only`) reached what only a request answers."""
+
+
 @dataclass
 class _Walk:
     """What one bundle's walk over bases and datasets found."""
@@ -148,6 +154,26 @@ class Collector:
         #: The run's read-once memo: (endpoint, kind, repo, revision) -> the snapshot or its error.
         self._who: str | None = None
         self._memo: Once[tuple[str, str, str, str], Snapshot] = Once(MEMO_SIZE, keep=(HubError,))
+        self._local = threading.local()
+
+    @contextmanager
+    def store_only(self) -> Iterator[None]:
+        """Collect on this thread from the store and the run's memo alone: where a request
+        (or waiting for another thread's) would be needed, `NeedsNetwork` is raised instead.
+
+        A re-audit of pinned evidence is then read by the caller itself, without handing each
+        model to a fetch thread and back (threads that do not wait on the network only
+        contend for the interpreter lock); what needs the network still goes to the threads.
+        """
+        self._local.store_only = True
+        try:
+            yield
+        finally:
+            self._local.store_only = False
+
+    def _network(self, what: str) -> None:
+        if getattr(self._local, "store_only", False):
+            raise NeedsNetwork(what)
 
     def note_local(self, refs: Sequence[ModelRef]) -> None:
         """Folders audited in this batch, so a local fine-tune's local base is read from disk."""
@@ -212,7 +238,10 @@ class Collector:
             self.store.put_links(root, walk.links)
         linked: Mapping[str, LinkedText] = {}
         if self.links is not None:
-            linked, link_problems = self.links.read_all(licence_links(root))
+            urls = licence_links(root)
+            if not all(map(self.links.answered, urls)):
+                self._network("a licence link")
+            linked, link_problems = self.links.read_all(urls)
             walk.problems.extend(link_problems)
         return Bundle(
             ref=ref, root=root, related=walk.related, problems=tuple(walk.problems), linked=linked
@@ -278,6 +307,8 @@ class Collector:
             return read_folder(ref)
         endpoint = self.client.endpoint if self.client is not None else ""
         key = (endpoint, ref.kind, ref.repo_id, ref.revision or "main")
+        if self._memo.busy(key):
+            self._network(ref.repo_id)  # being fetched by another thread: do not wait here
         try:
             snap = self._memo.get(key, lambda: self._read(ref))
         except HubError as exc:  # a fresh exception per asker: tracebacks are not shared
@@ -304,6 +335,7 @@ class Collector:
                     ref.repo_id, "offline-missing", f"revision {rev} is not in the evidence store"
                 )
             )
+        self._network(ref.repo_id)
         try:
             info = self.client.resolve_info(ref)
         except HubError as exc:

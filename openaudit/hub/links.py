@@ -122,6 +122,10 @@ class LinkReader:
                 problems.append(result)
         return found, problems
 
+    def answered(self, url: str) -> bool:
+        """Whether this run has read `url` already (reading it again sends nothing)."""
+        return self._memo.answered(url)
+
     def read(self, url: str) -> LinkedText | Problem:
         """The text behind `url`, read once per run (a failure is an answer too, for this run)."""
         return self._memo.get(url, lambda: self._read(url))

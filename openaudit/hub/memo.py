@@ -18,6 +18,11 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class Abandoned(BaseException):
+    """The thread computing an answer gave it up without one (it may not use the network,
+    say): a thread waiting for that answer computes it itself instead of failing."""
+
+
 class Once(Generic[K, V]):
     def __init__(self, size: int = 2048, keep: tuple[type[BaseException], ...] = ()) -> None:
         self.size = size
@@ -39,7 +44,10 @@ class Once(Generic[K, V]):
                 self.hits += 1
                 self._futures.move_to_end(key)
         if not owner:
-            return future.result()
+            try:
+                return future.result()
+            except Abandoned:
+                return self.get(key, compute)
         try:
             value = compute()
         except self.keep as exc:
@@ -53,6 +61,18 @@ class Once(Generic[K, V]):
             raise
         future.set_result(value)
         return value
+
+    def answered(self, key: K) -> bool:
+        """Whether `key` has an answer now (asking for it would not wait)."""
+        with self._lock:
+            future = self._futures.get(key)
+            return future is not None and future.done()
+
+    def busy(self, key: K) -> bool:
+        """Whether another thread is computing `key` now (asking for it would wait)."""
+        with self._lock:
+            future = self._futures.get(key)
+            return future is not None and not future.done()
 
     def _evict(self) -> None:
         while len(self._futures) > self.size:
