@@ -194,6 +194,7 @@ class Run:
         if jobs == 1 or len(refs) <= 1 or self.client is None:
             yield from map(self.collector.collect, refs)
             return
+        self.collector.plan_listings(refs)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="openaudit-fetch")
         window: deque[Future[Bundle]] = deque()
         self._window = window

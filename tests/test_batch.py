@@ -564,6 +564,7 @@ def test_a_waiter_computes_what_its_owner_abandoned() -> None:
         raise Abandoned("not here")
 
     answers: list[int] = []
+
     def own() -> None:
         with pytest.raises(Abandoned):
             memo.get("k", give_up)
@@ -584,3 +585,51 @@ def test_a_waiter_computes_what_its_owner_abandoned() -> None:
     waiter.join(5)
     assert answers == [7]
     assert memo.answered("k") and memo.get("k", lambda: 8) == 7
+
+
+def test_a_warm_batch_asks_a_namespace_listing_for_its_stored_models(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    """Re-audited at `main`, stored models of one namespace learn their commit from one page of
+    its listing; a model whose `main` moved is read again, and its new evidence judged."""
+    ids = _family(fixture_hub, 4)
+    refs = [ModelRef(i) for i in ids]
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=4)
+    with Run(options) as run:
+        cold = [(v.id, v.licence_ids) for v in run.verdicts(refs)]
+    assert "/api/models" not in fixture_hub.paths()  # nothing stored yet: nothing listed
+
+    moved = ids[1]
+    fixture_hub.add_repo(
+        {"id": moved, "cardData": {"license": "mit"}, "tags": ["license:mit"]},
+        {"README.md": "---\nlicense: mit\n---\n# Moved on\n"},
+    )
+    before = {i: fixture_hub.count(f"/api/models/{i}") for i in ids}
+    with Run(options) as run:
+        warm = [(v.id, v.licence_ids) for v in run.verdicts(refs)]
+    assert fixture_hub.paths().count("/api/models") == 1  # the namespace's listing
+    assert [i for i in ids if fixture_hub.count(f"/api/models/{i}") > before[i]] == [moved]
+    assert warm == [(i, ("mit",) if i == moved else lic) for i, lic in cold]
+
+
+def test_a_failed_or_foreign_listing_costs_nothing_but_its_request(
+    fixture_hub: FakeHub, tmp_path: Path
+) -> None:
+    from openaudit.hub.client import _next_page
+
+    ids = _family(fixture_hub, 3)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=4)
+    with Run(options) as run:
+        cold = [(v.id, v.licence_ids, v.errors) for v in run.verdicts([ModelRef(i) for i in ids])]
+    fixture_hub.fail("/api/models", status=404, times=None, exact=True)
+    with Run(options) as run:
+        again = [(v.id, v.licence_ids, v.errors) for v in run.verdicts([ModelRef(i) for i in ids])]
+    assert again == cold  # each model asked for itself; no error is the listing's
+    assert fixture_hub.paths().count("/api/models") == 1
+    assert all(fixture_hub.count(f"/api/models/{i}") == 2 for i in ids)
+
+    # A next page is followed on the Hub's endpoint only: the token goes nowhere else.
+    hub = "http://127.0.0.1:5000"
+    assert _next_page({"Link": f'<{hub}/api/models?cursor=2>; rel="next"'}, hub)
+    for elsewhere in ("http://127.0.0.2:5000/api/models", "http://127.0.0.1:50001/api"):
+        assert _next_page({"link": f'<{elsewhere}>; rel="next"'}, hub) is None

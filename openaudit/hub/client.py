@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -44,6 +45,9 @@ MAX_INFO_BYTES = 16 * 1024 * 1024
 #: Deeper metadata is refused before parsing (parts deeper than `safe.MAX_DEPTH` are cut).
 MAX_INFO_DEPTH = 512
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+#: A listing page bigger than this is not read (a page of 1,000 ids with commits is ~100 KB).
+MAX_LIST_BYTES = 8 * 1024 * 1024
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _T = TypeVar("_T")
 
 _LICENCE_FILE = re.compile(
@@ -136,6 +140,35 @@ class HubClient:
             return sha
 
         return self._retried(ref, once)
+
+    def listed_commits(self, author: str, wanted: set[str], max_pages: int) -> dict[str, str]:
+        """The commit `main` points to now for each of `wanted` the Hub lists under `author`:
+        one request per page of the listing (`expand=sha`) instead of one per model.
+
+        Stops once every wanted id is found or after `max_pages` pages; a next page is only
+        followed on this endpoint (the token goes nowhere else). Ids it does not list, or an
+        answer that does not parse, are simply not in the result.
+        """
+        url: str | None = f"{self.endpoint}/api/models?author={quote(author, safe='')}&expand=sha"
+        found: dict[str, str] = {}
+        for _ in range(max_pages):
+            if url is None or wanted <= found.keys():
+                break
+            answer = self._retried(
+                ModelRef(author),
+                partial(http.get, url, timeout=self.timeout, limit=MAX_LIST_BYTES),
+            )
+            try:
+                items = load_json(answer.body, max_bytes=MAX_LIST_BYTES, max_depth=8)
+            except Malformed:
+                break
+            for item in items if isinstance(items, list) and not answer.truncated else ():
+                repo = item.get("id") if isinstance(item, dict) else None
+                sha = item.get("sha") if isinstance(item, dict) else None
+                if repo in wanted and isinstance(sha, str) and _COMMIT.fullmatch(sha):
+                    found[repo] = sha
+            url = _next_page(answer.headers, self.endpoint)
+        return found
 
     def _info_url(self, ref: ModelRef) -> str:
         path = f"{self.endpoint}/api/{ref.kind}s/{ref.repo_id}"
@@ -495,3 +528,13 @@ def _sibling(s: Any) -> dict[str, Any]:
     if lfs is not None:
         entry["lfs"] = {"size": lfs.size, "sha256": lfs.sha256}
     return entry
+
+
+def _next_page(headers: Mapping[str, str], endpoint: str) -> str | None:
+    """The `Link: rel="next"` page, only when it is on `endpoint` itself."""
+    link = next((v for k, v in headers.items() if k.lower() == "link"), "")
+    match = _NEXT.search(link)
+    if match is None:
+        return None
+    url = match.group(1)
+    return url if url.startswith(endpoint.rstrip("/") + "/") else None

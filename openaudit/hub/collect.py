@@ -60,6 +60,9 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 #: How far base models are followed (a fine-tune of a quantisation of a merge ...).
 DEFAULT_DEPTH = 4
+#: Stored models of one namespace in a batch from which its listing is asked (one page
+#: answers them all instead of one request each).
+LISTED_AT_LEAST = 3
 #: Snapshots remembered in a run (bases and datasets shared by many models stay; the
 #: oldest finished entries go first, so a 10,000-model batch stays bounded in memory).
 MEMO_SIZE = 2048
@@ -155,6 +158,45 @@ class Collector:
         self._who: str | None = None
         self._memo: Once[tuple[str, str, str, str], Snapshot] = Once(MEMO_SIZE, keep=(HubError,))
         self._local = threading.local()
+        #: Per namespace, the batch's models at `main` already in the store (`plan_listings`).
+        self._wanted: dict[str, set[str]] = {}
+        self._listings: Once[str, dict[str, str]] = Once(MEMO_SIZE)
+
+    def plan_listings(self, refs: Sequence[ModelRef]) -> None:
+        """Ask which commit `main` is at by namespace listing for the batch's stored models.
+
+        A re-audit at `main` of a model already in the store needs only that commit (equal:
+        the stored snapshot is the evidence). Where `LISTED_AT_LEAST` of them share a
+        namespace, one page of its listing (`expand=sha`) answers them all; the rest, and
+        any the listing does not name, ask for themselves.
+        """
+        if self.client is None or self.store is None or self.offline:
+            return
+        groups: dict[str, set[str]] = {}
+        for ref in refs:
+            at_main = ref.kind == "model" and not ref.local_path and ref.revision in (None, "main")
+            if at_main and self.store.resolve("model", ref.repo_id, "main") is not None:
+                groups.setdefault(ref.repo_id.split("/")[0], set()).add(ref.repo_id)
+        self._wanted = {a: ids for a, ids in groups.items() if len(ids) >= LISTED_AT_LEAST}
+
+    def _listed(self, ref: ModelRef) -> str | None:
+        """The commit the namespace listing gives for `ref` at `main`, if it was planned."""
+        author = ref.repo_id.split("/")[0]
+        wanted = self._wanted.get(author)
+        if not wanted or ref.repo_id not in wanted or ref.revision not in (None, "main"):
+            return None
+        if not self._listings.answered(author):
+            self._network(f"the listing of {author}")
+        client = self.client
+        assert client is not None  # planned only with a client
+
+        def listing() -> dict[str, str]:
+            try:  # pages cost one request each: at most half of what they could save
+                return client.listed_commits(author, wanted, max(1, len(wanted) // 2))
+            except HubError:  # no listing: each model asks for itself
+                return {}
+
+        return self._listings.get(author, listing).get(ref.repo_id)
 
     @contextmanager
     def store_only(self) -> Iterator[None]:
@@ -335,6 +377,12 @@ class Collector:
                     ref.repo_id, "offline-missing", f"revision {rev} is not in the evidence store"
                 )
             )
+        listed = self._listed(ref) if store is not None and ref.kind == "model" else None
+        if listed is not None and store is not None:
+            stored = store.get(ref, listed)
+            if stored is not None and store.is_complete(stored, self._credential()):
+                store.remember(ref, listed)
+                return stored
         self._network(ref.repo_id)
         try:
             info = self.client.resolve_info(ref)

@@ -128,12 +128,16 @@ class FaultRule:
     method: str | None = None
     body: bytes | None = None
     hits: int = 0
+    #: The path itself only (`/api/models`, the listing), not every path under it.
+    exact: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         if self.method is not None and self.method.upper() != method:
             return False
+        if self.exact:
+            return self.path_prefix in (path, unquote(path))
         return _has_prefix(path, self.path_prefix)
 
     @property
@@ -365,6 +369,7 @@ class ReplayHub:
         malformed: bool = False,
         method: str | None = None,
         body: bytes | None = None,
+        exact: bool = False,
     ) -> FaultRule:
         """Inject a fault into the next ``times`` requests under ``path_prefix``.
 
@@ -372,7 +377,8 @@ class ReplayHub:
         ``body``); ``latency``: sleep first (then the normal answer, or the other fault);
         ``reset``: close the connection without a response; ``truncate``: send half the body
         (Content-Length stays the full size); ``malformed``: an invalid JSON body with a 200
-        (on a HEAD /resolve: no X-Repo-Commit/ETag). Rules are tried in the order added.
+        (on a HEAD /resolve: no X-Repo-Commit/ETag); ``exact``: ``path_prefix`` itself only.
+        Rules are tried in the order added.
         """
         if not (status or latency or reset or truncate or malformed):
             raise ValueError("a fault needs status, latency, reset, truncate or malformed")
@@ -389,6 +395,7 @@ class ReplayHub:
             malformed,
             method,
             body,
+            exact=exact,
         )
         with self._lock:
             self.faults.append(rule)
