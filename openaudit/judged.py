@@ -65,7 +65,8 @@ def _snapshot(snap: Snapshot) -> dict[str, Any]:
     return {
         "ref": [snap.ref.repo_id, snap.ref.kind, snap.ref.local_path],
         "commit": snap.commit,
-        "origin": snap.origin,
+        # Read now or from the store, a Hub snapshot is the same evidence (`facts.repo`).
+        "origin": "hub" if snap.origin == "store" else snap.origin,
         "endpoint": snap.endpoint,
         "info": snap.info,
         "files": [[f.path, f.size, f.sha256, f.truncated, f.text is None] for f in snap.files],

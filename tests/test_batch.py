@@ -344,12 +344,15 @@ def test_unchanged_evidence_is_not_judged_again(fixture_hub: FakeHub, tmp_path: 
     offline = AuditOptions(cache_dir=tmp_path, offline=True)
     with Run(offline) as run:
         again = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
-        # Offline the root comes from the store ("store" origin): its own evidence key, judged once.
+        # Offline the root comes from the store: the same evidence as the Hub's, recalled.
         first_offline = run.recalled
     with Run(offline) as run:
         third = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
         assert run.recalled == len(ids)
-    assert first_offline == 0
+    assert first_offline == len(ids)
+    assert (
+        json.loads(render(again, "json"))["models"] == json.loads(render(cold, "json"))["models"]
+    )
     assert (
         json.loads(render(third, "json"))["models"] == json.loads(render(again, "json"))["models"]
     )

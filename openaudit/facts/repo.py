@@ -40,7 +40,9 @@ def extract(ctx: Context) -> Iterator[Fact]:
         ),
     )
     yield Fact("repo.snapshot", snap.commit or snap.ref.local_path, snapshot_evidence(ctx, snap))
-    yield Fact("repo.origin", snap.origin)
+    # A stored snapshot is the Hub's evidence (as the verdict's `source` says): a re-audit that
+    # reads the same commit from the store is the same evidence, and is recalled as such.
+    yield Fact("repo.origin", "hub" if snap.origin == "store" else snap.origin)
     if snap.commit:
         yield Fact("repo.commit", snap.commit, (Evidence("api", "sha", snap.commit, snap.url()),))
     if snap.url() is not None:
