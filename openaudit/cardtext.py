@@ -9,10 +9,8 @@ both, as pure functions over text.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
 from openaudit.model import Problem
@@ -132,15 +130,21 @@ def _phrase_lines(card_text: str) -> Iterator[tuple[int, str]]:
         yield from ((index + 1, lines[index]) for index in range(first, len(lines)))
         return
     body = "\n".join(lines[first:]).lower()
-    starts = list(accumulate((len(line) + 1 for line in lines[first:-1]), initial=0))
-    hits: set[int] = set()
+    found: list[int] = []  # where a word starts, at most once per word and line
     for word in PHRASE_WORDS:
         at = body.find(word)
         while at >= 0:
-            hits.add(bisect_right(starts, at) - 1)
-            at = body.find(word, at + 1)
-    for index in sorted(hits):
-        yield first + index + 1, lines[first + index]
+            found.append(at)
+            end = body.find("\n", at)
+            at = body.find(word, end + 1) if end >= 0 else -1
+    index, counted = 0, 0
+    last = -1
+    for at in sorted(found):  # line numbers by counting newlines once, left to right
+        index += body.count("\n", counted, at)
+        counted = at
+        if index != last:
+            last = index
+            yield first + index + 1, lines[first + index]
 
 
 def base_mentions(card_text: str, own_id: str) -> Iterator[BaseMention]:
