@@ -2,7 +2,8 @@
 
 The first thread to ask for a key computes it; the others wait for that answer instead of
 sending the same request again. Answers about the repository (a snapshot, a not-found) are
-kept; anything else (an interrupt, a bug) is not, so the next asker tries again. The
+kept; anything else (an interrupt, a bug) is not, so the next asker tries again, and a
+waiter whose owner gave up without an answer (`Abandoned`) computes it itself. The
 oldest finished entries are dropped past `size`, so a long batch stays bounded in memory.
 """
 
