@@ -377,12 +377,12 @@ class Collector:
                     ref.repo_id, "offline-missing", f"revision {rev} is not in the evidence store"
                 )
             )
-        listed = self._listed(ref) if store is not None and ref.kind == "model" else None
-        if listed is not None and store is not None:
-            stored = store.get(ref, listed)
-            if stored is not None and store.is_complete(stored, self._credential()):
-                store.remember(ref, listed)
-                return stored
+        # Where `main` is now, from the namespace listing when planned: the stored snapshot
+        # of that commit is the evidence, and no request is sent for this model.
+        listed = self._listed(ref) if ref.kind == "model" else None
+        stored = self._stored_at(ref, listed) if listed is not None else None
+        if stored is not None:
+            return stored
         self._network(ref.repo_id)
         try:
             info = self.client.resolve_info(ref)
@@ -391,15 +391,23 @@ class Collector:
                 raise retry.DeadlineExceeded(exc.problem.detail) from None
             raise
         commit = info.get("sha")
-        if store is not None and isinstance(commit, str):
-            stored = store.get(ref, commit)
-            if stored is not None and store.is_complete(stored, self._credential()):
-                store.remember(ref, commit)
-                return stored
+        stored = self._stored_at(ref, commit) if isinstance(commit, str) else None
+        if stored is not None:
+            return stored
         snap = self.client.fetch(ref, info)
         if store is not None:
             store.put(snap, self._credential())
         return snap
+
+    def _stored_at(self, ref: ModelRef, commit: str) -> Snapshot | None:
+        """The stored snapshot of `commit`, when it holds all this reader may read (the
+        revision asked is then remembered as pointing there)."""
+        store = self.store
+        stored = store.get(ref, commit) if store is not None else None
+        if store is None or stored is None or not store.is_complete(stored, self._credential()):
+            return None
+        store.remember(ref, commit)
+        return stored
 
     def _credential(self) -> str | None:
         """Who this run reads as (computed once; None when it reads nothing from the Hub)."""
