@@ -350,9 +350,7 @@ def test_unchanged_evidence_is_not_judged_again(fixture_hub: FakeHub, tmp_path: 
         third = run.scorecard(run.verdicts([ModelRef(i) for i in ids]))
         assert run.recalled == len(ids)
     assert first_offline == len(ids)
-    assert (
-        json.loads(render(again, "json"))["models"] == json.loads(render(cold, "json"))["models"]
-    )
+    assert json.loads(render(again, "json"))["models"] == json.loads(render(cold, "json"))["models"]
     assert (
         json.loads(render(third, "json"))["models"] == json.loads(render(again, "json"))["models"]
     )
@@ -636,3 +634,35 @@ def test_a_failed_or_foreign_listing_costs_nothing_but_its_request(
     assert _next_page({"Link": f'<{hub}/api/models?cursor=2>; rel="next"'}, hub)
     for elsewhere in ("http://127.0.0.2:5000/api/models", "http://127.0.0.1:50001/api"):
         assert _next_page({"link": f'<{elsewhere}>; rel="next"'}, hub) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"id": "batch-org/tune-00"}',
+        b'[{"id": "batch-org/tune-00", "sha": "' + b"0" * 40 + b'"}, {"id": "batch-org/tune-01", '
+        b'"sha": 5}, "junk", {"id": "batch-org/tune-02"}, [], {"id": ["batch-org/tune-02"]}]',
+    ],
+)
+def test_a_listing_that_lies_or_breaks_only_sends_each_model_to_ask_itself(
+    fixture_hub: FakeHub, tmp_path: Path, body: bytes
+) -> None:
+    """A listing is believed only where its commit is one already stored for that model: a
+    commit the store does not hold, a wrong type or an unreadable page changes no verdict."""
+    ids = _family(fixture_hub, 3)
+    options = AuditOptions(endpoint=fixture_hub.url, cache_dir=tmp_path, workers=4)
+    with Run(options) as run:
+        cold = [
+            (v.id, v.licence_ids, v.dimensions, v.errors)
+            for v in run.verdicts([ModelRef(i) for i in ids])
+        ]
+    fixture_hub.fail("/api/models", status=200, body=body, times=None, exact=True)
+    with Run(options) as run:
+        again = [
+            (v.id, v.licence_ids, v.dimensions, v.errors)
+            for v in run.verdicts([ModelRef(i) for i in ids])
+        ]
+    assert again == cold
+    assert fixture_hub.paths().count("/api/models") == 1
+    assert all(fixture_hub.count(f"/api/models/{i}") == 2 for i in ids)

@@ -165,7 +165,10 @@ class HubClient:
             for item in items if isinstance(items, list) and not answer.truncated else ():
                 repo = item.get("id") if isinstance(item, dict) else None
                 sha = item.get("sha") if isinstance(item, dict) else None
-                if repo in wanted and isinstance(sha, str) and _COMMIT.fullmatch(sha):
+                # Types first: an id may be a list (unhashable), a commit a number.
+                if not (isinstance(repo, str) and isinstance(sha, str) and _COMMIT.fullmatch(sha)):
+                    continue
+                if repo in wanted:
                     found[repo] = sha
             url = _next_page(answer.headers, self.endpoint)
         return found
