@@ -124,11 +124,11 @@ def _phrase_lines(card_text: str) -> Iterator[tuple[int, str]]:
     Lowering finds every letter the patterns' `re.IGNORECASE` takes for an ASCII one, at the
     same place, except in `REGEX_CASE_ODD`: a card holding one of those has every line given.
     """
+    if any(odd in card_text for odd in REGEX_CASE_ODD):
+        yield from body_lines(card_text)
+        return
     lines = card_text.splitlines()
     first = _body_start(lines)
-    if any(odd in card_text for odd in REGEX_CASE_ODD):
-        yield from ((index + 1, lines[index]) for index in range(first, len(lines)))
-        return
     body = "\n".join(lines[first:]).lower()
     found: list[int] = []  # where a word starts, at most once per word and line
     for word in PHRASE_WORDS:

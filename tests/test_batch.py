@@ -666,3 +666,18 @@ def test_a_listing_that_lies_or_breaks_only_sends_each_model_to_ask_itself(
     assert again == cold
     assert fixture_hub.paths().count("/api/models") == 1
     assert all(fixture_hub.count(f"/api/models/{i}") == 2 for i in ids)
+
+
+def test_a_paged_listing_is_followed_within_its_page_budget(fixture_hub: FakeHub) -> None:
+    from openaudit.hub.client import HubClient
+
+    ids = _family(fixture_hub, 3)
+    fixture_hub.page_size = 1
+    client = HubClient(fixture_hub.url)
+    found = client.listed_commits("batch-org", set(ids), max_pages=10)
+    assert set(found) == set(ids) and all(len(sha) == 40 for sha in found.values())
+    # One page per model here (the base is listed too); it stops once every id is found.
+    assert fixture_hub.paths().count("/api/models") <= len(ids) + 1
+    before = fixture_hub.paths().count("/api/models")
+    assert len(client.listed_commits("batch-org", set(ids), max_pages=2)) < len(ids)
+    assert fixture_hub.paths().count("/api/models") - before == 2

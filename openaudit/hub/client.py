@@ -47,7 +47,6 @@ MAX_INFO_DEPTH = 512
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 #: A listing page bigger than this is not read (a page of 1,000 ids with commits is ~100 KB).
 MAX_LIST_BYTES = 8 * 1024 * 1024
-_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _T = TypeVar("_T")
 
 _LICENCE_FILE = re.compile(
@@ -534,10 +533,8 @@ def _sibling(s: Any) -> dict[str, Any]:
 
 
 def _next_page(headers: Mapping[str, str], endpoint: str) -> str | None:
-    """The `Link: rel="next"` page, only when it is on `endpoint` itself."""
-    link = next((v for k, v in headers.items() if k.lower() == "link"), "")
-    match = _NEXT.search(link)
-    if match is None:
-        return None
-    url = match.group(1)
-    return url if url.startswith(endpoint.rstrip("/") + "/") else None
+    """The `Link: rel="next"` page (read by httpx's parser), only when it is on `endpoint`."""
+    import httpx2
+
+    url = httpx2.Response(200, headers=headers).links.get("next", {}).get("url")
+    return url if url and url.startswith(endpoint.rstrip("/") + "/") else None
